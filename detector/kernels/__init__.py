@@ -1,0 +1,51 @@
+"""Numba kernels: plain arrays in, plain arrays (or scalars) out.
+
+Every public function here is a thin Python wrapper that validates its
+arguments (raising ``ValueError`` naming the argument) and calls a private
+``@njit(cache=True)`` kernel.  Nothing is compiled at import: each kernel
+compiles on its first call and is cached on disk (see ``docs/kernels.md``
+and ``NUMBA_CACHE_DIR``).  Submodules are imported lazily so that
+``import detector`` does not import numba.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+# public name -> submodule that defines it
+_EXPORTS = {
+    # sliding-window statistics
+    "rolling_mean_std": "rolling",
+    "rolling_min": "rolling",
+    "rolling_max": "rolling",
+    # lower envelope of a sawtooth
+    "cycle_minima": "envelope",
+    "lower_envelope": "envelope",
+    # seasonality
+    "acf": "seasonal",
+    "dominant_period": "seasonal",
+    # trend
+    "ols": "trend",
+    "OLSResult": "trend",
+    "theil_sen": "trend",
+    "mann_kendall": "trend",
+    "MannKendallResult": "trend",
+    # change points
+    "pelt": "changepoint",
+    "pelt_linear": "changepoint",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'detector.kernels' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return __all__

@@ -1,0 +1,1 @@
+"""The bundled demo fleet (installed from datasets/demo/)."""

@@ -1,0 +1,92 @@
+"""Turning user timestamps into unix seconds (float64).
+
+Numbers are read as seconds, milliseconds, microseconds or nanoseconds since
+the epoch by their magnitude; date-times (numpy ``datetime64``, pandas
+timestamps, ISO-8601 strings) are converted exactly, a naive date-time being
+taken as UTC.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+#: Largest magnitude read as each unit.  1e11 s is the year 5138, so real
+#: unix-second timestamps are always below it; 1e11 ms is 1973, so millisecond
+#: timestamps of real data are always above it, and so on.
+_UNIT_BOUNDS = ((1e11, 1.0), (1e14, 1e-3), (1e17, 1e-6))
+
+
+def numeric_unit_scale(values: np.ndarray) -> float:
+    """Factor that turns numeric epoch timestamps into seconds.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        Epoch timestamps in s, ms, µs or ns (all in the same unit).
+
+    Returns
+    -------
+    float
+        1 for seconds, 1e-3 for milliseconds, 1e-6 for microseconds, 1e-9 for
+        nanoseconds, chosen by the largest finite magnitude.
+    """
+    finite = np.abs(values[np.isfinite(values)]) if values.size else values
+    peak = float(finite.max()) if finite.size else 0.0
+    for bound, scale in _UNIT_BOUNDS:
+        if peak < bound:
+            return scale
+    return 1e-9
+
+
+def to_unix_seconds(ts) -> np.ndarray:
+    """Convert timestamps to float64 unix seconds.
+
+    Parameters
+    ----------
+    ts : array_like
+        Epoch numbers (unit detected by magnitude), ``datetime64`` values,
+        a ``pandas.DatetimeIndex`` (a zone is honoured, naive is UTC), or
+        ISO-8601 strings.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 seconds since 1970-01-01T00:00:00Z; NaN where a timestamp is
+        missing (NaT).
+
+    Raises
+    ------
+    ValueError
+        If the timestamps cannot be interpreted; the message says which one.
+    """
+    if isinstance(ts, (pd.DatetimeIndex, pd.Series)) and isinstance(
+        getattr(ts, "dtype", None), pd.DatetimeTZDtype
+    ):
+        ts = ts.tz_convert("UTC").tz_localize(None)
+    arr = np.asarray(ts)
+    if arr.ndim != 1:
+        raise ValueError(f"timestamps must be 1-D, got shape {arr.shape}")
+    if np.issubdtype(arr.dtype, np.datetime64):
+        nat = np.isnat(arr)
+        out = arr.astype("datetime64[ns]").astype(np.int64).astype(np.float64) / 1e9
+        out[nat] = np.nan
+        return out
+    if arr.dtype == np.bool_:
+        raise ValueError("timestamps must be numbers or date-times, got booleans")
+    if np.issubdtype(arr.dtype, np.number):
+        out = arr.astype(np.float64)
+        return out * numeric_unit_scale(out)
+    # strings or objects: let pandas parse ISO-8601 (with or without a zone)
+    try:
+        parsed = pd.to_datetime(pd.Series(arr, dtype=object), utc=True, format="ISO8601")
+    except (ValueError, TypeError):
+        parsed = pd.to_datetime(pd.Series(arr, dtype=object), utc=True, format="ISO8601",
+                                errors="coerce")
+        bad = np.flatnonzero(parsed.isna().to_numpy() & pd.notna(arr))
+        first = int(bad[0]) if bad.size else 0
+        raise ValueError(
+            f"timestamp {arr[first]!r} at position {first} is neither a number nor an "
+            "ISO-8601 date-time"
+        ) from None
+    return to_unix_seconds(parsed.dt.tz_localize(None).to_numpy())

@@ -1,0 +1,181 @@
+"""Command line: ``detector scan`` (and friends). Parses arguments, calls the library.
+
+Exit codes: 0 no leak, 1 at least one leak, 2 usage or input error (or a
+series that could not be analysed, when none leaks), 3 data source
+unreachable.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from enum import Enum
+from importlib import resources
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from . import __version__
+from .errors import InputError, SourceUnreachable
+
+EXIT_OK, EXIT_LEAK, EXIT_INPUT, EXIT_UNREACHABLE = 0, 1, 2, 3
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Tell a real memory leak from normal behaviour in memory time series.",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    parquet = "parquet"
+
+
+def _version(value: bool):
+    if value:
+        typer.echo(f"detector {__version__}")
+        raise typer.Exit(EXIT_OK)
+
+
+@app.callback()
+def _root(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                       help="Print the version and exit.")):
+    """Tell a real memory leak from normal behaviour in memory time series."""
+
+
+_SIZE = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*([KMGTP]i?B?|B)?\s*$", re.I)
+_UNITS = {"": 1, "B": 1, "K": 1e3, "KB": 1e3, "M": 1e6, "MB": 1e6, "G": 1e9, "GB": 1e9,
+          "T": 1e12, "TB": 1e12, "KI": 2**10, "KIB": 2**10, "MI": 2**20, "MIB": 2**20,
+          "GI": 2**30, "GIB": 2**30, "TI": 2**40, "TIB": 2**40, "P": 1e15, "PB": 1e15,
+          "PI": 2**50, "PIB": 2**50}
+
+
+def parse_size(text: str) -> float:
+    """Parse a size such as ``2GiB``, ``512MB`` or ``1e9`` into bytes."""
+    m = _SIZE.match(text)
+    if not m or (m.group(2) or "").upper() not in _UNITS:
+        raise typer.BadParameter(f"{text!r} is not a size (examples: 2GiB, 512MB, 1e9)")
+    return float(m.group(1)) * _UNITS[(m.group(2) or "").upper()]
+
+
+def _demo_files():
+    root = resources.files("detector.demo_data")
+    data = root / "fleet.csv.gz"
+    if not data.is_file():
+        raise InputError("the bundled demo data is missing from this installation "
+                         "(datasets/demo/fleet.csv.gz)", source="--demo")
+    limits = {}
+    labels = root / "labels.json"
+    if labels.is_file():
+        meta = json.loads(labels.read_text())
+        items = meta.get("series", meta) if isinstance(meta, dict) else {}
+        for sid, lab in items.items():
+            if isinstance(lab, dict) and lab.get("limit"):
+                limits[sid] = float(lab["limit"])
+    return data, limits
+
+
+def _progress(total_hint: int | None):
+    """A rich progress bar on stderr when it is a terminal, else None."""
+    if not sys.stderr.isatty():
+        return None
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, \
+        TimeElapsedColumn
+
+    return Progress(TextColumn("scanning"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=Console(stderr=True), transient=True)
+
+
+def _fail(message: str, code: int):
+    typer.echo(f"detector: error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+@app.command()
+def scan(
+    paths: Optional[List[Path]] = typer.Argument(
+        None, help="CSV (.csv, .csv.gz) or Parquet files: long 'series,timestamp,value', "
+                   "single 'timestamp,value', or wide 'timestamp,<series>...'.",
+        show_default=False),
+    demo: bool = typer.Option(False, "--demo", help="Scan the bundled demo fleet."),
+    fmt: Format = typer.Option(Format.table, "--format", "-f", help="Output format."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o",
+                                          help="Write results to FILE (atomically) "
+                                               "instead of standard output."),
+    limit: Optional[str] = typer.Option(None, "--limit",
+                                        help="Memory limit for every series, e.g. 2GiB, "
+                                             "for time-to-limit."),
+):
+    """Scan series for memory leaks; one result per series."""
+    from .config import Config
+    from .fleet import scan as run_scan
+    from .outputs import render, write_atomic
+    from .sources import read_path
+
+    if demo and paths:
+        raise typer.BadParameter("give either PATHS or --demo, not both")
+    if not demo and not paths:
+        raise typer.BadParameter("give at least one file to scan, or --demo")
+    if fmt is Format.parquet and output is None:
+        raise typer.BadParameter("--format parquet needs --output FILE")
+    if output is not None and not output.parent.exists():
+        raise typer.BadParameter(f"directory {str(output.parent)!r} does not exist",
+                                 param_hint="--output")
+    limits: dict | float | None = parse_size(limit) if limit else None
+
+    try:
+        if demo:
+            demo_path, demo_limits = _demo_files()
+            files = [demo_path]
+            limits = limits if limits is not None else demo_limits
+        else:
+            files = list(paths)
+            for p in files:  # fail before any work on a file that is not there
+                if not p.exists():
+                    raise InputError("no such file", source=str(p))
+        series = [s for p in files for s in read_path(p)]
+        progress = _progress(len(series)) if len(series) > 20 else None
+        results = []
+        if progress is not None:
+            with progress:
+                task = progress.add_task("scan", total=len(series))
+                for r in run_scan(series, limits=limits, config=Config()):
+                    results.append(r)
+                    progress.advance(task)
+        else:
+            results = list(run_scan(series, limits=limits, config=Config()))
+    except InputError as exc:
+        _fail(str(exc), EXIT_INPUT)
+    except SourceUnreachable as exc:
+        _fail(str(exc), EXIT_UNREACHABLE)
+
+    data = render(results, fmt.value)
+    if output is not None:
+        write_atomic(data, output)
+    else:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    for r in results:
+        if r.error:
+            typer.echo(f"detector: series {r.series}: {r.error}", err=True)
+    if any(r.leak for r in results):
+        raise typer.Exit(EXIT_LEAK)
+    if any(r.error for r in results):
+        raise typer.Exit(EXIT_INPUT)
+    raise typer.Exit(EXIT_OK)
+
+
+def main() -> None:
+    """Entry point of the ``detector`` command."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

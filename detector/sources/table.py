@@ -1,0 +1,193 @@
+"""From a column table (pyarrow) to series: the three layouts and their checks.
+
+Layouts, chosen by the columns (names compared case-insensitively):
+
+* long: ``series, timestamp, value`` plus any label columns; each distinct
+  combination of ``series`` and the labels is one series.
+* single: ``timestamp, value`` (plus optional label columns, which then
+  split the file into series); without labels the series is named after the
+  file.
+* wide: ``timestamp`` and one numeric column per series.
+
+Bad content raises :class:`InputError` with the 1-based line (the header is
+line 1) through the ``locate`` callback the reader supplies.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Iterator
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..errors import InputError
+from ..series import _build
+from ..timestamps import numeric_unit_scale
+
+TIMESTAMP_NAMES = ("timestamp", "time")
+VALUE_NAMES = ("value",)
+SERIES_NAMES = ("series",)
+
+#: locate(row_index) -> "line N" style position, row_index 0-based over data rows
+Locate = Callable[[int], int]
+
+
+def _find(columns: dict[str, str], names: tuple[str, ...]) -> str | None:
+    for n in names:
+        if n in columns:
+            return columns[n]
+    return None
+
+
+def table_to_series(table: pa.Table, *, source: str, default_id: str,
+                    locate: Locate, unit: str = "line") -> Iterator:
+    """Split ``table`` into :class:`detector.Series` (see module docstring).
+
+    Parameters
+    ----------
+    table : pyarrow.Table
+    source : str
+        File name for messages.
+    default_id : str
+        Series id of a single-series file (the file's name).
+    locate : callable
+        Maps a 0-based data-row index to the number shown to the user.
+    unit : str
+        What that number counts (``"line"`` for CSV, ``"row"`` for Parquet).
+    """
+    if table.num_rows == 0:
+        raise InputError("no data rows (only a header)" if table.num_columns else "file is empty",
+                         source=source)
+    columns = {}
+    for name in table.column_names:
+        key = name.strip().lower()
+        if key in columns:
+            raise InputError(f"column {name!r} appears twice", source=source, line=1
+                             if unit == "line" else None)
+        columns[key] = name
+    ts_col = _find(columns, TIMESTAMP_NAMES)
+    if ts_col is None:
+        raise InputError(f"missing column 'timestamp' (found: {', '.join(table.column_names)})",
+                         source=source)
+
+    def fail(msg: str, row: int):
+        pos = locate(row)
+        if unit == "line":
+            raise InputError(msg, source=source, line=pos)
+        raise InputError(f"row {pos}: {msg}", source=source)
+
+    ts = _timestamps(table.column(ts_col), ts_col, fail)
+    val_col = _find(columns, VALUE_NAMES)
+    if val_col is None:
+        # wide: every other column is a series
+        others = [c for c in table.column_names if c != ts_col]
+        if not others:
+            raise InputError("missing column 'value' (found only the timestamp column)",
+                             source=source)
+        if _find(columns, SERIES_NAMES) is not None:
+            raise InputError(f"missing column 'value' (found: {', '.join(table.column_names)})",
+                             source=source)
+        for col in others:
+            vals = _values(table.column(col), col, fail)
+            yield _build(col, ts.copy(), vals, None)
+        return
+
+    vals = _values(table.column(val_col), val_col, fail)
+    series_col = _find(columns, SERIES_NAMES)
+    label_cols = [c for c in table.column_names if c not in (ts_col, val_col, series_col)]
+    key_cols = ([series_col] if series_col else []) + label_cols
+    if not key_cols:
+        yield _build(default_id, ts, vals, None)
+        return
+
+    codes, keys = _group_codes(table, key_cols, fail)
+    if codes.size > 1 and np.any(codes[1:] < codes[:-1]):
+        order = np.argsort(codes, kind="stable")
+        codes, ts, vals = codes[order], ts[order], vals[order]
+    bounds = np.flatnonzero(np.diff(codes)) + 1
+    starts = np.concatenate(([0], bounds))
+    ends = np.concatenate((bounds, [codes.size]))
+    for a, b in zip(starts, ends):
+        key = keys[codes[a]]
+        labels = dict(zip(key_cols, key))
+        name = labels.pop(series_col) if series_col else default_id
+        sid = name + ("{" + ",".join(f'{k}="{v}"' for k, v in labels.items()) + "}"
+                      if labels else "")
+        yield _build(sid, ts[a:b].copy(), vals[a:b].copy(), labels)
+
+
+def _group_codes(table: pa.Table, key_cols: list[str], fail):
+    """Integer group codes (ordered by first appearance) and the key of each code."""
+    per_col_codes, per_col_values = [], []
+    for col in key_cols:
+        arr = table.column(col)
+        if arr.null_count:
+            row = int(np.flatnonzero(arr.is_null().to_numpy(zero_copy_only=False))[0])
+            fail(f"empty {col!r}", row)
+        enc = pc.dictionary_encode(arr.cast(pa.string())).combine_chunks()
+        per_col_codes.append(enc.indices.to_numpy().astype(np.int64))
+        per_col_values.append(enc.dictionary.to_pylist())
+    if len(key_cols) == 1:
+        codes = per_col_codes[0]
+        keys = [(v,) for v in per_col_values[0]]
+        return codes, keys
+    combined, uniques = pd.MultiIndex.from_arrays(per_col_codes).factorize()
+    keys = [tuple(per_col_values[j][c] for j, c in enumerate(u)) for u in uniques]
+    return combined.astype(np.int64), keys
+
+
+def _timestamps(col: pa.ChunkedArray, name: str, fail) -> np.ndarray:
+    if col.null_count:
+        row = int(np.flatnonzero(col.is_null().to_numpy(zero_copy_only=False))[0])
+        fail(f"missing timestamp in column {name!r}", row)
+    typ = col.type
+    if pa.types.is_timestamp(typ):
+        return col.cast(pa.timestamp("ns", tz=typ.tz)).cast(pa.int64()).to_numpy().astype(
+            np.float64) / 1e9 if typ.unit != "s" else col.cast(pa.int64()).to_numpy().astype(np.float64)
+    if pa.types.is_date(typ):
+        return col.cast(pa.timestamp("s")).cast(pa.int64()).to_numpy().astype(np.float64)
+    if pa.types.is_integer(typ) or pa.types.is_floating(typ):
+        out = col.to_numpy().astype(np.float64)
+        bad = ~np.isfinite(out)
+        if bad.any():
+            fail(f"timestamp {out[bad][0]} in column {name!r} is not finite", int(np.flatnonzero(bad)[0]))
+        return out * numeric_unit_scale(out)
+    if pa.types.is_string(typ) or pa.types.is_large_string(typ):
+        text = col.to_pandas()
+        numeric = pd.to_numeric(text, errors="coerce")
+        if not numeric.isna().any():
+            out = numeric.to_numpy(np.float64)
+            return out * numeric_unit_scale(out)
+        parsed = pd.to_datetime(text, utc=True, format="ISO8601", errors="coerce")
+        bad = parsed.isna().to_numpy()
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            fail(f"timestamp {text.iloc[row]!r} is neither a number nor an ISO-8601 date-time",
+                 row)
+        return parsed.dt.tz_localize(None).to_numpy().astype("datetime64[ns]").astype(
+            np.int64).astype(np.float64) / 1e9
+    fail(f"column {name!r} has type {typ}, expected numbers or date-times", 0)
+    raise AssertionError("unreachable")
+
+
+def _values(col: pa.ChunkedArray, name: str, fail) -> np.ndarray:
+    typ = col.type
+    if pa.types.is_integer(typ) or pa.types.is_floating(typ) or pa.types.is_boolean(typ) \
+            or pa.types.is_null(typ) or pa.types.is_decimal(typ):
+        if pa.types.is_null(typ):
+            return np.full(len(col), np.nan)
+        return col.cast(pa.float64()).to_numpy(zero_copy_only=False).astype(np.float64, copy=True)
+    if pa.types.is_string(typ) or pa.types.is_large_string(typ):
+        text = col.to_pandas()
+        numeric = pd.to_numeric(text, errors="coerce")
+        stripped = text.str.strip().str.lower()
+        missing_words = stripped.isin(["", "nan", "na", "n/a", "null", "none", "-nan"])
+        bad = numeric.isna().to_numpy() & text.notna().to_numpy() & ~missing_words.to_numpy()
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            fail(f"value {text.iloc[row]!r} in column {name!r} is not a number", row)
+        return numeric.to_numpy(np.float64, na_value=np.nan).copy()
+    fail(f"column {name!r} has type {typ}, expected numbers", 0)
+    raise AssertionError("unreachable")

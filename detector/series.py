@@ -239,7 +239,7 @@ def _as_values(values, series_id: str) -> np.ndarray:
         coerced = pd.to_numeric(pd.Series(arr, dtype=object), errors="coerce").to_numpy(np.float64)
         bad = np.flatnonzero(np.isnan(coerced) & pd.notna(arr))
         if bad.size:
-            raise InputError(f"value {arr[bad[0]]!r} at position {int(bad[0])} is not a number",
+            raise InputError(f"value {str(arr[bad[0]])!r} at position {int(bad[0])} is not a number",
                              source=series_id)
         return coerced
     if arr.dtype.kind == "c":

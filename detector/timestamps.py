@@ -39,6 +39,20 @@ def numeric_unit_scale(values: np.ndarray) -> float:
     return 1e-9
 
 
+def epoch_to_seconds(values: np.ndarray, scale: float) -> np.ndarray:
+    """Multiply epoch numbers by ``scale`` (1, 1e-3, 1e-6, 1e-9) into float64 seconds.
+
+    Integers are split into whole seconds and a remainder first, so that
+    nanosecond timestamps keep their sub-second part (an int64 near 1.7e18
+    does not fit a float64 exactly).
+    """
+    if scale == 1.0 or values.dtype.kind not in "iu":
+        return values.astype(np.float64) * scale
+    per_second = int(round(1.0 / scale))
+    whole, rest = np.divmod(values.astype(np.int64), per_second)
+    return whole.astype(np.float64) + rest.astype(np.float64) / per_second
+
+
 def to_unix_seconds(ts) -> np.ndarray:
     """Convert timestamps to float64 unix seconds.
 
@@ -69,14 +83,13 @@ def to_unix_seconds(ts) -> np.ndarray:
         raise ValueError(f"timestamps must be 1-D, got shape {arr.shape}")
     if np.issubdtype(arr.dtype, np.datetime64):
         nat = np.isnat(arr)
-        out = arr.astype("datetime64[ns]").astype(np.int64).astype(np.float64) / 1e9
+        out = epoch_to_seconds(arr.astype("datetime64[ns]").astype(np.int64), 1e-9)
         out[nat] = np.nan
         return out
     if arr.dtype == np.bool_:
         raise ValueError("timestamps must be numbers or date-times, got booleans")
     if np.issubdtype(arr.dtype, np.number):
-        out = arr.astype(np.float64)
-        return out * numeric_unit_scale(out)
+        return epoch_to_seconds(arr, numeric_unit_scale(arr.astype(np.float64)))
     # strings or objects: let pandas parse ISO-8601 (with or without a zone)
     try:
         parsed = pd.to_datetime(pd.Series(arr, dtype=object), utc=True, format="ISO8601")
@@ -86,7 +99,7 @@ def to_unix_seconds(ts) -> np.ndarray:
         bad = np.flatnonzero(parsed.isna().to_numpy() & pd.notna(arr))
         first = int(bad[0]) if bad.size else 0
         raise ValueError(
-            f"timestamp {arr[first]!r} at position {first} is neither a number nor an "
+            f"timestamp {str(arr[first])!r} at position {first} is neither a number nor an "
             "ISO-8601 date-time"
         ) from None
     return to_unix_seconds(parsed.dt.tz_localize(None).to_numpy())

@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 
 from ..errors import InputError
 from ..series import _build
-from ..timestamps import numeric_unit_scale
+from ..timestamps import epoch_to_seconds, numeric_unit_scale
 
 TIMESTAMP_NAMES = ("timestamp", "time")
 VALUE_NAMES = ("value",)
@@ -123,10 +123,12 @@ def _group_codes(table: pa.Table, key_cols: list[str], fail):
     per_col_codes, per_col_values = [], []
     for col in key_cols:
         arr = table.column(col)
-        if arr.null_count:
-            row = int(np.flatnonzero(arr.is_null().to_numpy(zero_copy_only=False))[0])
+        arr = arr.cast(pa.string())
+        empty = pc.or_(pc.is_null(arr), pc.equal(pc.utf8_trim_whitespace(arr), ""))
+        if pc.any(empty).as_py():
+            row = int(np.flatnonzero(empty.to_numpy(zero_copy_only=False))[0])
             fail(f"empty {col!r}", row)
-        enc = pc.dictionary_encode(arr.cast(pa.string())).combine_chunks()
+        enc = pc.dictionary_encode(arr).combine_chunks()
         per_col_codes.append(enc.indices.to_numpy().astype(np.int64))
         per_col_values.append(enc.dictionary.to_pylist())
     if len(key_cols) == 1:
@@ -144,16 +146,18 @@ def _timestamps(col: pa.ChunkedArray, name: str, fail) -> np.ndarray:
         fail(f"missing timestamp in column {name!r}", row)
     typ = col.type
     if pa.types.is_timestamp(typ):
-        return col.cast(pa.timestamp("ns", tz=typ.tz)).cast(pa.int64()).to_numpy().astype(
-            np.float64) / 1e9 if typ.unit != "s" else col.cast(pa.int64()).to_numpy().astype(np.float64)
+        scale = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}[typ.unit]
+        return epoch_to_seconds(col.cast(pa.int64()).to_numpy(), scale)
     if pa.types.is_date(typ):
         return col.cast(pa.timestamp("s")).cast(pa.int64()).to_numpy().astype(np.float64)
     if pa.types.is_integer(typ) or pa.types.is_floating(typ):
-        out = col.to_numpy().astype(np.float64)
+        raw = col.to_numpy()
+        out = raw.astype(np.float64)
         bad = ~np.isfinite(out)
         if bad.any():
-            fail(f"timestamp {out[bad][0]} in column {name!r} is not finite", int(np.flatnonzero(bad)[0]))
-        return out * numeric_unit_scale(out)
+            row = int(np.flatnonzero(bad)[0])
+            fail(f"timestamp {out[row]} in column {name!r} is not finite", row)
+        return epoch_to_seconds(raw, numeric_unit_scale(out))
     if pa.types.is_string(typ) or pa.types.is_large_string(typ):
         text = col.to_pandas()
         numeric = pd.to_numeric(text, errors="coerce")
@@ -166,8 +170,8 @@ def _timestamps(col: pa.ChunkedArray, name: str, fail) -> np.ndarray:
             row = int(np.flatnonzero(bad)[0])
             fail(f"timestamp {text.iloc[row]!r} is neither a number nor an ISO-8601 date-time",
                  row)
-        return parsed.dt.tz_localize(None).to_numpy().astype("datetime64[ns]").astype(
-            np.int64).astype(np.float64) / 1e9
+        return epoch_to_seconds(
+            parsed.dt.tz_localize(None).to_numpy().astype("datetime64[ns]").astype(np.int64), 1e-9)
     fail(f"column {name!r} has type {typ}, expected numbers or date-times", 0)
     raise AssertionError("unreachable")
 

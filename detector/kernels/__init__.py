@@ -14,6 +14,8 @@ import importlib
 
 # public name -> submodule that defines it
 _EXPORTS = {
+    # time bins
+    "bin_stats": "binning",
     # sliding-window statistics
     "rolling_mean_std": "rolling",
     "rolling_min": "rolling",

@@ -1,0 +1,76 @@
+"""bin_stats against pandas groupby on random inputs, NaN, empty bins, tiny inputs."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from detector.kernels import bin_stats
+
+
+def reference(t, v, t0, width, n_bins):
+    t = np.asarray(t, float)
+    v = np.asarray(v, float)
+    with np.errstate(invalid="ignore"):
+        b = np.floor((t - t0) / width)
+    ok = np.isfinite(v) & (b >= 0) & (b < n_bins)
+    g = pd.Series(v[ok]).groupby(b[ok].astype(np.int64))
+    out = pd.DataFrame({"count": g.count(), "mean": g.mean(), "min": g.min(), "max": g.max()})
+    out = out.reindex(range(n_bins))
+    return (out["count"].fillna(0).to_numpy(np.int64), out["mean"].to_numpy(float),
+            out["min"].to_numpy(float), out["max"].to_numpy(float))
+
+
+def check(t, v, t0, width, n_bins):
+    got = bin_stats(t, v, t0, width, n_bins)
+    ref = reference(t, v, t0, width, n_bins)
+    np.testing.assert_array_equal(got[0], ref[0])
+    for g, r in zip(got[1:], ref[1:]):
+        np.testing.assert_allclose(g, r, rtol=1e-9, atol=0, equal_nan=True)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_random_with_nan_ties_and_out_of_range(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(0, 3000))
+    t = np.sort(rng.uniform(-50, 1050, n))
+    v = rng.integers(-5, 5, n).astype(float)  # ties
+    v[rng.random(n) < 0.1] = np.nan
+    v[rng.random(n) < 0.01] = np.inf
+    check(t, v, 0.0, 10.0, 100)
+
+
+def test_large_levels_and_constant():
+    t = np.arange(1000.0)
+    check(t, 1e12 + np.random.default_rng(1).normal(0, 1, 1000), 0.0, 7.0, 143)
+    check(t, np.full(1000, 3.5), 0.0, 100.0, 10)
+
+
+def test_tiny_and_empty():
+    check([], [], 0.0, 1.0, 3)
+    check([0.5], [2.0], 0.0, 1.0, 1)
+    count, mean, lo, hi = bin_stats([0.5], [np.nan], 0.0, 1.0, 2)
+    assert count.tolist() == [0, 0] and np.isnan(mean).all()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.floats(-10, 110, allow_nan=False),
+                          st.one_of(st.floats(-1e6, 1e6), st.just(np.nan))), max_size=200),
+       st.floats(0.5, 30), st.integers(1, 40))
+def test_hypothesis(pairs, width, n_bins):
+    t = np.array([p[0] for p in pairs], float)
+    v = np.array([p[1] for p in pairs], float)
+    check(t, v, 0.0, width, n_bins)
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    (dict(t=[[1.0]], v=[1.0]), "t must be 1-D"),
+    (dict(t=[1.0, 2.0], v=[1.0]), "differ in length"),
+    (dict(width=0.0), "width must be > 0"),
+    (dict(n_bins=0), "n_bins must be >= 1"),
+    (dict(t0=np.nan), "t0 must be finite"),
+])
+def test_bad_arguments(kwargs, match):
+    args = dict(t=[1.0], v=[1.0], t0=0.0, width=1.0, n_bins=1) | kwargs
+    with pytest.raises(ValueError, match=match):
+        bin_stats(**args)

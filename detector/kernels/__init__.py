@@ -35,6 +35,9 @@ _EXPORTS = {
     # change points
     "pelt": "changepoint",
     "pelt_linear": "changepoint",
+    # straight-line segmentation (onset and end of growth)
+    "linear_segments": "segment",
+    "segment_fits": "segment",
 }
 
 __all__ = sorted(_EXPORTS)

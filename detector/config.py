@@ -21,42 +21,107 @@ class Config:
         timestamps are given. Default 1800 (30 minutes).
     max_missing_fraction : float
         Largest share of the expected samples that may be missing. Default 0.5.
+    negative_is_missing : bool
+        Treat negative values as missing (memory and counts cannot be
+        negative; exporters write -1 for "unavailable"). Default True.
+    max_bins : int
+        Each lifetime is summarised in at most this many time bins. Default 720.
     alpha : float
-        Significance level of the trend test. Default 0.001.
+        Significance level of the autocorrelation-corrected Mann-Kendall test
+        on the floor of the growth regime. Default 0.001.
     min_relative_growth : float
-        Smallest growth over the judged window, as a share of the median
+        Smallest growth of the regime, as a share of the lifetime's typical
         level, that counts as a leak. Default 0.1 (10 %).
     min_noise_ratio : float
-        Smallest growth over the judged window, in units of the residual noise
-        (robust sigma), that counts as a leak. Default 3.
-    still_growing_ratio : float
-        The last third of the window must still grow at least this share of
-        the overall slope for the leak to be current. Default 0.3.
-    n_blocks : int
-        The series is summarised by this many block medians before the trend
-        test (tames autocorrelation and scrape spikes). Default 200.
+        Smallest growth of the regime in units of the floor's noise sigma.
+        Default 5.
+    min_leak_duration : float
+        Shortest growth regime that counts as a leak (seconds); with a
+        dominant period the regime must also span two periods. Default 1800.
+    min_floor_points : int
+        Fewest floor points a regime needs to be judged. Default 8.
+    plateau_fraction : float
+        A plateau after the growth longer than this share of the lifetime
+        (and than 2.5 step spacings of stepwise growth) means the growth has
+        stopped. Default 0.15.
+    saturation_ratio : float
+        The second half of the regime must grow at least this share of the
+        first half's rate; below, it is a warm-up. Default 0.3.
+    convex_ratio : float
+        Second-half / first-half rate above which growth is called convex.
+        Default 1.8.
+    new_high_fraction : float
+        The regime must end above the lifetime's earlier high (90th
+        percentile of the floor before the onset) by this share of its
+        growth; otherwise it is a recovery. Default 0.25.
+    segment_penalty : float
+        Penalty per straight-line segment, in units of sigma² log(n).
+        Default 4.
+    segment_rise_sigma : float
+        A segment rises (or a boundary jumps) when it gains more than this
+        many noise sigmas. Default 3.
+    min_period_strength : float
+        Smallest autocorrelation at a period's lag to report it. Default 0.3.
+    restart_drop_sigma : float
+        A restart drops by more than this many noise sigmas... Default 8.
+    restart_drop_fraction : float
+        ...and by more than this share of the series' range. Default 0.3.
+    restart_giveback : float
+        ...giving back at least this share of what the lifetime gained.
+        Default 0.6.
+    restart_min_lifetime : float
+        Drops that recur faster than this (median, seconds) are garbage
+        collection, not restarts. Default 3600.
+    min_leaking_lifetimes : int
+        Completed lifetimes that must leak for a restart loop. Default 2.
+    score_steepness : float
+        Steepness of the score's logistic map of the deciding margin.
+        Default 2.
     """
 
     min_samples: int = 30
     min_duration: float = 1800.0
     max_missing_fraction: float = 0.5
+    negative_is_missing: bool = True
+    max_bins: int = 720
     alpha: float = 1e-3
     min_relative_growth: float = 0.10
-    min_noise_ratio: float = 3.0
-    still_growing_ratio: float = 0.3
-    n_blocks: int = 200
+    min_noise_ratio: float = 5.0
+    min_leak_duration: float = 1800.0
+    min_floor_points: int = 8
+    plateau_fraction: float = 0.15
+    saturation_ratio: float = 0.3
+    convex_ratio: float = 1.8
+    new_high_fraction: float = 0.25
+    segment_penalty: float = 4.0
+    segment_rise_sigma: float = 3.0
+    min_period_strength: float = 0.3
+    restart_drop_sigma: float = 8.0
+    restart_drop_fraction: float = 0.3
+    restart_giveback: float = 0.6
+    restart_min_lifetime: float = 3600.0
+    min_leaking_lifetimes: int = 2
+    score_steepness: float = 2.0
 
     def __post_init__(self):
         for f in fields(self):
             value = getattr(self, f.name)
+            if f.type in ("bool", bool):
+                if not isinstance(value, bool):
+                    raise ValueError(f"Config.{f.name} must be True or False, got {value!r}")
+                continue
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise ValueError(f"Config.{f.name} must be a number, got {value!r}")
-            if value < 0:
+            if f.type in ("int", int) and not isinstance(value, int):
+                raise ValueError(f"Config.{f.name} must be an integer, got {value!r}")
+            if not value >= 0:
                 raise ValueError(f"Config.{f.name} must be >= 0, got {value}")
         if not 0 < self.alpha < 1:
             raise ValueError(f"Config.alpha must be in (0, 1), got {self.alpha}")
-        if self.n_blocks < 10:
-            raise ValueError(f"Config.n_blocks must be >= 10, got {self.n_blocks}")
+        if self.max_bins < 16:
+            raise ValueError(f"Config.max_bins must be >= 16, got {self.max_bins}")
+        if self.min_floor_points < 4:
+            raise ValueError(f"Config.min_floor_points must be >= 4, got {self.min_floor_points}")
 
     def replace(self, **changes) -> "Config":
         """A copy with ``changes`` applied (validated)."""

@@ -1,9 +1,14 @@
-"""The analysis pipeline: from a validated Series to a Report.
+"""The analysis pipeline: from input arrays to a Report.
 
-Provisional stage (issue 2): an honest, simple trend test on block medians.
-It tells steady growth that is still going on from flat, periodic and
-stepped series, but knows nothing yet of restarts, GC floors or seasonality;
-the full detector replaces :func:`judge` stage by stage.
+Stages, each in its own module::
+
+    Series (series.py)  ->  lifetimes split at restarts (restarts.py)
+      -> per lifetime: time bins (regularise.py) -> dominant period (seasonality.py)
+      -> floor points (floor.py) -> growth regime and its criteria (regimes.py)
+      -> verdict, pattern, score, time to limit (here)
+
+The verdict concerns the most recent lifetime; completed lifetimes are
+replicates (an OOM-kill loop leaks in every one of them).
 """
 
 from __future__ import annotations
@@ -11,16 +16,21 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import stats
 
 from .config import Config
+from .errors import InputError
+from .floor import floor_points
+from .regimes import RegimeVerdict, judge_floor
+from .regularise import bin_series
 from .report import Report
-from .series import Series
+from .restarts import find_lifetimes
+from .seasonality import find_period
+from .series import Series, _build
 
 
 def analyze(values, timestamps=None, *, limit=None, config: Config | None = None,
             series_id: str = "series") -> Report:
-    """Decide whether a memory series is leaking.
+    """Decide whether a memory series is leaking, and say why.
 
     Parameters
     ----------
@@ -33,7 +43,8 @@ def analyze(values, timestamps=None, *, limit=None, config: Config | None = None
         timestamps are handled. Default: one sample per second.
     limit : float or array_like, optional
         Memory limit in the unit of ``values`` (a scalar, or an array aligned
-        with ``values``; its last finite value is used), for ``time_to_limit``.
+        with ``values``; its last finite positive value is used), for
+        ``time_to_limit``.
     config : Config, optional
         Thresholds; default ``Config()``.
     series_id : str
@@ -51,118 +62,44 @@ def analyze(values, timestamps=None, *, limit=None, config: Config | None = None
     import pandas as pd
 
     config = config or Config()
+    if not isinstance(config, Config):
+        raise InputError(f"config must be a detector.Config, got {type(config).__name__}",
+                         source=series_id)
+    is_pandas = isinstance(values, (pd.Series, pd.DataFrame))
     if isinstance(values, Series):
         series = values
-    elif isinstance(values, (pd.Series, pd.DataFrame)) and timestamps is None:
+    elif is_pandas and timestamps is None:
         series = Series.from_pandas(values, id=series_id)
     else:
         series = Series.from_arrays(values, timestamps, id=series_id)
     return judge(series, limit=_last_limit(limit, series), config=config,
-                 timed=timestamps is not None or isinstance(values, (pd.Series, pd.DataFrame)))
+                 timed=timestamps is not None or is_pandas or isinstance(values, Series))
 
 
 def _last_limit(limit, series: Series) -> float | None:
-    from .errors import InputError
-
     if limit is None:
         return None
-    arr = np.asarray(limit, dtype=np.float64) if not np.isscalar(limit) else np.array([limit], float)
+    try:
+        arr = np.atleast_1d(np.asarray(limit, dtype=np.float64))
+    except (TypeError, ValueError):
+        raise InputError(f"limit must be a number or an array of numbers, got {limit!r}",
+                         source=series.id) from None
     if arr.ndim > 1:
         raise InputError(f"limit must be a scalar or 1-D, got shape {arr.shape}", source=series.id)
     finite = arr[np.isfinite(arr) & (arr > 0)]
     return float(finite[-1]) if finite.size else None
 
 
-def block_medians(series: Series, n_blocks: int) -> tuple[np.ndarray, np.ndarray]:
-    """Summarise a series by the medians of consecutive equal-length blocks.
-
-    Parameters
-    ----------
-    series : Series
-    n_blocks : int
-        Number of blocks (fewer when the series has fewer valid samples).
-
-    Returns
-    -------
-    (t, v) : numpy.ndarray
-        Block mid times (unix seconds) and block medians (value units), for
-        blocks holding at least one valid sample.
-    """
-    ok = np.isfinite(series.values)
-    t, v = series.timestamps[ok], series.values[ok]
-    k = max(1, min(n_blocks, t.shape[0]))
-    edges = np.linspace(0, t.shape[0], k + 1).astype(np.int64)
-    bt = np.empty(k)
-    bv = np.empty(k)
-    for i in range(k):
-        a, b = edges[i], edges[i + 1]
-        bt[i] = 0.5 * (t[a] + t[b - 1])
-        bv[i] = np.median(v[a:b])
-    return bt, bv
-
-
-def judge(series: Series, *, limit: float | None, config: Config, timed: bool = True) -> Report:
-    """Provisional verdict: significant, sizeable growth still going on."""
-    evidence: dict = {"input": series.meta.to_dict(), "notes": series.meta.notes(),
-                      "method": "provisional: Theil-Sen and Kendall tau on block medians"}
-    missing = _missing_reason(series, config, timed)
-    if missing:
-        evidence["insufficient"] = missing
-        return Report(leak=False, verdict="insufficient_data", pattern="insufficient_data",
-                      score=0.0, slope=math.nan, evidence=evidence)
-
-    bt, bv = block_medians(series, config.n_blocks)
-    t0 = bt[0]
-    rel_t = bt - t0
-    slope, intercept, lo, hi = stats.theilslopes(bv, rel_t)
-    tau = stats.kendalltau(rel_t, bv)
-    p = float(tau.pvalue) if np.isfinite(tau.pvalue) else 1.0
-    resid = bv - (intercept + slope * rel_t)
-    noise = 1.4826 * float(np.median(np.abs(resid - np.median(resid))))
-    duration = float(bt[-1] - bt[0])
-    growth = slope * duration
-    level = float(np.median(np.abs(bv))) or 1.0
-    tail = len(bt) * 2 // 3
-    tail_slope = stats.theilslopes(bv[tail:], rel_t[tail:])[0] if len(bt) - tail >= 5 else slope
-
-    significant = p < config.alpha and slope > 0
-    sizeable = growth >= config.min_relative_growth * level and \
-        growth >= config.min_noise_ratio * max(noise, 1e-12 * level)
-    still = tail_slope >= config.still_growing_ratio * slope
-    leak = bool(significant and sizeable and still)
-    if leak:
-        pattern = "linear_growth"
-    elif significant and sizeable:
-        pattern = "resolved_leak"
-    else:
-        pattern = "stable"
-    score = _score(p, growth / level if level else 0.0, config) if significant else 0.0
-    score = score if leak else min(score, 0.49)
-    evidence.update({"slope_interval": [float(lo), float(hi)], "kendall_tau": float(tau.statistic),
-                     "p_value": p, "growth": growth, "relative_growth": growth / level,
-                     "noise_sigma": noise, "tail_slope": float(tail_slope), "level": level})
-    ttl = None
-    if leak and limit is not None:
-        last = float(bv[-1])
-        ttl = max(0.0, (limit - last) / slope - (series.timestamps[-1] - bt[-1]))
-        evidence["time_to_limit_interval"] = [
-            max(0.0, (limit - last) / hi) if hi > 0 else None,
-            max(0.0, (limit - last) / lo) if lo > 0 else None]
-    onset = float(series.timestamps[np.isfinite(series.values)][0]) if leak else None
-    return Report(leak=leak, verdict="leak" if leak else "no_leak", pattern=pattern,
-                  score=score, slope=float(slope), onset=onset, changepoints=(), period=None,
-                  time_to_limit=ttl, evidence=evidence)
-
-
 def _missing_reason(series: Series, config: Config, timed: bool) -> str | None:
     n = series.n_valid
     if n < config.min_samples:
         return f"{n} valid samples, need at least {config.min_samples}"
-    span = series.duration
+    ok = np.isfinite(series.values)
+    span = float(series.timestamps[ok][-1] - series.timestamps[ok][0])
     if timed and span < config.min_duration:
-        return f"{span:.0f} s of history, need at least {config.min_duration:.0f} s"
-    if np.isfinite(series.interval) and series.interval > 0:
-        expected = span / series.interval + 1
+        return f"{span:.0f} s of valid history, need at least {config.min_duration:.0f} s"
+    if np.isfinite(series.interval) and series.interval > 0 and series.duration > 0:
+        expected = series.duration / series.interval + 1
         frac = 1 - n / expected
         if frac > config.max_missing_fraction:
             return (f"{frac:.0%} of the expected samples are missing, at most "
@@ -170,8 +107,185 @@ def _missing_reason(series: Series, config: Config, timed: bool) -> str | None:
     return None
 
 
-def _score(p: float, relative_growth: float, config: Config) -> float:
-    """Map significance and size of growth to [0, 1] (0.5 at the thresholds)."""
-    sig = min(1.0, math.log10(max(p, 1e-300)) / math.log10(config.alpha))  # 1 at alpha
-    size = min(4.0, relative_growth / max(config.min_relative_growth, 1e-12))
-    return float(max(0.0, min(1.0, 0.5 * min(sig, 1.0) + 0.125 * size)))
+def _clean(series: Series, config: Config) -> tuple[Series, int]:
+    if not config.negative_is_missing:
+        return series, 0
+    neg = series.values < 0
+    n_neg = int(np.count_nonzero(neg))
+    if not n_neg:
+        return series, 0
+    vals = series.values.copy()
+    vals[neg] = np.nan
+    ts = series.timestamps.copy()
+    return _build(series.id, ts, vals, series.labels), n_neg
+
+
+def _score(margin: float, config: Config) -> float:
+    if margin == math.inf:
+        return 1.0
+    if margin == -math.inf:
+        return 0.0
+    return float(1.0 / (1.0 + math.exp(-config.score_steepness * max(-20.0, min(20.0, margin)))))
+
+
+def judge(series: Series, *, limit: float | None, config: Config, timed: bool = True) -> Report:
+    """Judge a validated series (see :func:`analyze`)."""
+    evidence: dict = {"input": series.meta.to_dict(), "notes": series.meta.notes()}
+    clean, n_neg = _clean(series, config)
+    if n_neg:
+        evidence["notes"].append(f"{n_neg} negative values treated as missing")
+        evidence["input"]["n_negative"] = n_neg
+    missing = _missing_reason(clean, config, timed)
+    if missing:
+        evidence["insufficient"] = missing
+        return Report(leak=False, verdict="insufficient_data", pattern="insufficient_data",
+                      score=0.0, slope=math.nan, evidence=evidence)
+
+    ok = np.isfinite(clean.values)
+    t_ok, v_ok = clean.timestamps[ok], clean.values[ok]
+    lifetimes = find_lifetimes(t_ok, v_ok, config)
+    current_bounds = lifetimes.bounds[-1]
+    bins = bin_series(clean, config.max_bins, *current_bounds)
+    period = find_period(bins.mean, bins.width, config)
+    period_s = period.seconds if period else None
+
+    def judge_lifetime(bounds, lt_bins=None) -> tuple[RegimeVerdict, object]:
+        lt_bins = lt_bins if lt_bins is not None else bin_series(clean, config.max_bins, *bounds)
+        lt_period = period if period is not None and period.bins * lt_bins.width <= \
+            (bounds[1] - bounds[0]) / 2 else None
+        if lt_period is not None and lt_bins.width != bins.width:
+            from .seasonality import Period
+            lt_period = Period(period.seconds, max(1, int(round(period.seconds / lt_bins.width))),
+                               period.strength)
+        fl = floor_points(lt_bins, lt_period, lifetimes.cycle)
+        level = float(np.nanmedian(lt_bins.mean)) if np.isfinite(lt_bins.mean).any() else 0.0
+        return judge_floor(fl, level=level, period=lt_period.seconds if lt_period else None,
+                           config=config, lifetime=bounds), fl
+
+    current, floor = judge_lifetime(current_bounds, bins)
+    completed = []
+    for bounds in lifetimes.bounds[:-1]:
+        if bounds[1] - bounds[0] >= config.min_leak_duration:
+            completed.append((bounds, judge_lifetime(bounds)[0]))
+    leaking_completed = [b for b, v in completed if v.leak]
+
+    # --- decide -------------------------------------------------------------------------
+    n_lifetimes = len(lifetimes.bounds)
+    current_short = (current_bounds[1] - current_bounds[0]) < config.min_leak_duration or \
+        current.stats.get("floor_points", 0) < config.min_floor_points
+    restart_loop = (len(leaking_completed) >= config.min_leaking_lifetimes
+                    and len(leaking_completed) >= 0.6 * max(1, len(completed))
+                    and (current.leak or current_short or
+                         (current.growth_found and current.slope > 0)))
+    leak = bool(current.leak or restart_loop)
+
+    if restart_loop:
+        pattern = "restart_loop"
+    elif current.leak:
+        if floor.method.startswith("cycle_minima"):
+            pattern = "gc_floor_growth"
+        elif floor.method == "phase_adjusted":
+            pattern = "periodic_growth"
+        else:
+            pattern = {"stepwise": "stepwise_growth", "convex": "convex_growth"}.get(
+                current.shape, "linear_growth")
+    else:
+        pattern = _benign_pattern(current, completed, floor, period, n_lifetimes,
+                                  current_bounds, config)
+
+    # --- numbers ------------------------------------------------------------------------
+    if restart_loop:
+        margin = min(min(v.margin for b, v in completed if v.leak), 5.0)
+        if current.leak:
+            margin = min(margin, current.margin)
+        slope = current.slope if current.growth_found and current.slope > 0 else float(
+            np.median([v.slope for b, v in completed if v.leak]))
+        slope_interval = current.slope_interval if current.growth_found else (math.nan,
+                                                                               math.nan)
+        run_start = leaking_completed[0][0]
+        onset = float(run_start)
+    else:
+        margin = current.margin
+        slope = current.slope
+        slope_interval = current.slope_interval
+        onset = current.onset if leak else None
+    score = _score(margin, config)
+    if leak:
+        score = max(score, 0.5)
+    else:
+        score = min(score, 0.49)
+
+    revealed = None
+    if n_lifetimes >= 3 and restart_loop:
+        revealed = float(np.median(lifetimes.peaks[:-1]))
+    use_limit = limit if limit is not None else revealed
+    ttl, ttl_interval = None, None
+    if leak and use_limit is not None and slope > 0:
+        recent = bins.hi[bins.t >= bins.t[-1] - max(period_s or 0.0, 0.05 * (
+            current_bounds[1] - current_bounds[0]))]
+        peak = float(np.nanmax(recent)) if np.isfinite(recent).any() else float(v_ok[-1])
+        headroom = max(0.0, use_limit - peak)
+        ttl = headroom / slope
+        lo, hi = slope_interval
+        ttl_interval = [headroom / hi if hi and hi > 0 else None,
+                        headroom / lo if lo and lo > 0 else None]
+
+    changepoints = sorted(set([float(x) for x in lifetimes.restarts] +
+                              [float(c) for c in current.changepoints]))
+    evidence.update({
+        "slope": slope,
+        "slope_interval": list(slope_interval),
+        "margins": {k: (None if not math.isfinite(v) else round(v, 4))
+                    for k, v in current.margins.items()},
+        "failed": current.failed,
+        "regime": current.stats,
+        "shape": current.shape,
+        "growth_end": current.growth_end,
+        "floor_method": floor.method,
+        "period": None if period is None else {"seconds": period.seconds,
+                                               "strength": period.strength},
+        "lifetimes": {"count": n_lifetimes, "restarts": [float(x) for x in lifetimes.restarts],
+                      "completed_leaking": len(leaking_completed),
+                      "completed_judged": len(completed),
+                      "peaks": [float(p) for p in lifetimes.peaks],
+                      "gc_like_drops": lifetimes.fast_drops},
+        "limit": limit, "revealed_limit": revealed,
+        "time_to_limit_interval": ttl_interval,
+    })
+    if pattern == "resolved_leak":
+        evidence["resolved_onset"] = current.onset if current.growth_found and \
+            current.onset is not None else (completed[-1][1].onset if completed else None)
+    if restart_loop:
+        evidence["current_lifetime_start"] = current_bounds[0]
+    return Report(leak=leak, verdict="leak" if leak else "no_leak", pattern=pattern,
+                  score=score, slope=float(slope), onset=onset, changepoints=changepoints,
+                  period=period_s, time_to_limit=ttl, evidence=evidence)
+
+
+def _benign_pattern(current: RegimeVerdict, completed, floor, period, n_lifetimes,
+                    bounds, config: Config) -> str:
+    if any(v.leak for b, v in completed) and not current.leak:
+        return "resolved_leak"
+    restarts = n_lifetimes >= 2
+    if current.growth_found:
+        failed = set(current.failed)
+        if current.shape == "level_shift":
+            return "scheduled_restarts" if restarts else "level_shift"
+        if "not_saturating" in failed:
+            return "scheduled_restarts" if restarts else "warmup"
+        if "new_high" in failed:
+            return "recovery"
+        if "current" in failed and not failed & {"above_noise", "relative_growth"}:
+            span = max(bounds[1] - bounds[0], 1e-9)
+            early = current.onset is not None and (current.onset - bounds[0]) <= 0.1 * span
+            return ("scheduled_restarts" if restarts else "warmup") if early and \
+                current.shape == "decelerating" else "resolved_leak"
+    if restarts:
+        return "scheduled_restarts"
+    if current.shape == "level_shift":
+        return "level_shift"
+    if floor.method.startswith("cycle_minima"):
+        return "gc_sawtooth"
+    if period is not None:
+        return "periodic"
+    return "stable"

@@ -1,0 +1,110 @@
+"""Restarts: sharp drops to near the lifetime's baseline that start a new lifetime.
+
+A restarted process (a deploy, an OOM kill) gives back all it held at once;
+a garbage collector does too, but every few seconds or minutes. A drop is a
+restart candidate when it is far outside the noise and removes most of what
+was gained since the lifetime's baseline; candidates that recur faster than
+``Config.restart_min_lifetime`` are garbage-collection cycles, not restarts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .config import Config
+
+
+@dataclass(frozen=True)
+class Lifetimes:
+    """The lifetimes of a series, split at restarts.
+
+    Attributes
+    ----------
+    restarts : numpy.ndarray
+        Unix seconds of the first sample after each restart.
+    bounds : list of (float, float)
+        ``(first, last)`` unix seconds of each lifetime.
+    peaks : numpy.ndarray
+        Highest value of each lifetime before its restart (value units); the
+        last (ongoing) lifetime's maximum last.
+    fast_drops : int
+        Sharp drops that recur too fast to be restarts (GC cycles).
+    cycle : float or None
+        Median time between those fast drops (seconds): the GC cycle.
+    """
+
+    restarts: np.ndarray
+    bounds: list
+    peaks: np.ndarray
+    fast_drops: int = 0
+    cycle: float | None = None
+
+
+def find_lifetimes(t: np.ndarray, v: np.ndarray, config: Config) -> Lifetimes:
+    """Split valid samples ``(t, v)`` (sorted, finite) into lifetimes.
+
+    Parameters
+    ----------
+    t : numpy.ndarray
+        Unix seconds, increasing.
+    v : numpy.ndarray
+        Finite values.
+    config : Config
+
+    Returns
+    -------
+    Lifetimes
+    """
+    n = v.shape[0]
+    if n < 4:
+        return Lifetimes(np.empty(0), [(float(t[0]), float(t[-1]))] if n else [],
+                         np.array([v.max()]) if n else np.empty(0))
+    horizon = 3
+    ahead = np.full(n, np.inf)
+    for k in range(1, horizon + 1):  # lowest value within the next few samples
+        ahead[:-k] = np.minimum(ahead[:-k], v[k:])
+    drop = v - ahead
+    d1 = np.diff(v)
+    sigma = 1.4826 * np.median(np.abs(d1 - np.median(d1))) / np.sqrt(2.0)
+    scale = max(float(np.percentile(v, 99) - np.percentile(v, 1)), 1e-12)
+    threshold = max(config.restart_drop_sigma * sigma, config.restart_drop_fraction * scale)
+    cand = np.flatnonzero(drop[:-1] > threshold)
+    if cand.size == 0:
+        return Lifetimes(np.empty(0), [(float(t[0]), float(t[-1]))], np.array([v.max()]))
+    # one event per run of consecutive candidates: the sample just before the lowest point
+    events = []
+    i = 0
+    while i < cand.size:
+        j = i
+        while j + 1 < cand.size and cand[j + 1] <= cand[j] + horizon:
+            j += 1
+        seg = cand[i:j + 1]
+        peak_idx = seg[np.argmax(v[seg])]
+        events.append(int(peak_idx))
+        i = j + 1
+    events = np.array(events)
+    # a restart lands near the lifetime's baseline: most of the gain is given back
+    kept = []
+    life_start = 0
+    for e in events:
+        base = float(np.min(v[life_start:e + 1]))
+        after = float(np.min(v[e + 1:min(n, e + 1 + horizon)]))
+        if after <= base + (1 - config.restart_giveback) * (v[e] - base):
+            kept.append(e)
+            life_start = e + 1
+    kept = np.array(kept, dtype=np.int64)
+    if kept.size == 0:
+        return Lifetimes(np.empty(0), [(float(t[0]), float(t[-1]))], np.array([v.max()]))
+    starts = np.concatenate(([0], kept + 1))
+    ends = np.concatenate((kept + 1, [n]))
+    durations = t[ends - 1] - t[starts]
+    completed = durations[:-1]
+    if completed.size and np.median(completed) < config.restart_min_lifetime:
+        cycle = float(np.median(np.diff(t[kept]))) if kept.size >= 3 else None
+        return Lifetimes(np.empty(0), [(float(t[0]), float(t[-1]))], np.array([v.max()]),
+                         fast_drops=int(kept.size), cycle=cycle)
+    bounds = [(float(t[a]), float(t[b - 1])) for a, b in zip(starts, ends)]
+    peaks = np.array([float(v[a:b].max()) for a, b in zip(starts, ends)])
+    return Lifetimes(t[kept + 1].astype(float), bounds, peaks)

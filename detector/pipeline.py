@@ -149,7 +149,7 @@ def judge(series: Series, *, limit: float | None, config: Config, timed: bool = 
     period = find_period(bins.mean, bins.width, config)
     period_s = period.seconds if period else None
 
-    def judge_lifetime(bounds, lt_bins=None) -> tuple[RegimeVerdict, object]:
+    def judge_lifetime(bounds, lt_bins=None, reference_high=None):
         lt_bins = lt_bins if lt_bins is not None else bin_series(clean, config.max_bins, *bounds)
         lt_period = period if period is not None and period.bins * lt_bins.width <= \
             (bounds[1] - bounds[0]) / 2 else None
@@ -159,14 +159,19 @@ def judge(series: Series, *, limit: float | None, config: Config, timed: bool = 
                                period.strength)
         fl = floor_points(lt_bins, lt_period, lifetimes.cycle)
         level = float(np.nanmedian(lt_bins.mean)) if np.isfinite(lt_bins.mean).any() else 0.0
-        return judge_floor(fl, level=level, period=lt_period.seconds if lt_period else None,
-                           config=config, lifetime=bounds), fl
+        verdict = judge_floor(fl, level=level, period=lt_period.seconds if lt_period else None,
+                              config=config, lifetime=bounds, reference_high=reference_high)
+        return verdict, fl
 
-    current, floor = judge_lifetime(current_bounds, bins)
+    # lifetimes in order: each healthy one sets the level the next must exceed to be new
     completed = []
+    reference = None
     for bounds in lifetimes.bounds[:-1]:
+        verdict, fl = judge_lifetime(bounds, reference_high=reference)
         if bounds[1] - bounds[0] >= config.min_leak_duration:
-            completed.append((bounds, judge_lifetime(bounds)[0]))
+            completed.append((bounds, verdict))
+        reference = None if verdict.leak or fl.y.size < 3 else float(np.percentile(fl.y, 90))
+    current, floor = judge_lifetime(current_bounds, bins, reference_high=reference)
     leaking_completed = [b for b, v in completed if v.leak]
 
     # --- decide -------------------------------------------------------------------------

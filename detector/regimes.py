@@ -122,7 +122,8 @@ def _margin(value: float, threshold: float) -> float:
 
 
 def judge_floor(floor: Floor, *, level: float, period: float | None, config: Config,
-                lifetime: tuple[float, float]) -> RegimeVerdict:
+                lifetime: tuple[float, float], reference_high: float | None = None
+                ) -> RegimeVerdict:
     """Judge the floor of one lifetime.
 
     Parameters
@@ -136,6 +137,9 @@ def judge_floor(floor: Floor, *, level: float, period: float | None, config: Con
     config : Config
     lifetime : (float, float)
         First and last unix seconds of the lifetime.
+    reference_high : float, optional
+        The usual high of the floor in the previous (healthy) lifetime: growth
+        back to it after a restart is a recovery, not a leak.
 
     Returns
     -------
@@ -175,7 +179,7 @@ def judge_floor(floor: Floor, *, level: float, period: float | None, config: Con
     k = len(segs) - 1
     while k > 0 and segs[k - 1]["kind"] != "falling" and not down[k]:
         k -= 1
-    regime = list(range(k, len(segs)))
+    regime = list(range(k, len(segs))) if segs[-1]["kind"] != "falling" else []
     # leading flat segments are not growth: growth starts at a rise or an upward jump
     while regime and segs[regime[0]]["kind"] == "flat" and not (up[regime[0]] and regime[0] > 0):
         regime.pop(0)
@@ -252,8 +256,10 @@ def judge_floor(floor: Floor, *, level: float, period: float | None, config: Con
                 else -math.inf
     # new: it ends above what the lifetime held before the growth began
     before = y_all[:first["start"]]
-    if before.size >= 3:
-        pre_high = float(np.percentile(before, 90))
+    highs = ([float(np.percentile(before, 90))] if before.size >= 3 else []) + (
+        [reference_high] if reference_high is not None and np.isfinite(reference_high) else [])
+    if highs:
+        pre_high = max(highs)
         excess = end_level - pre_high
         margins["new_high"] = _margin(excess, config.new_high_fraction * max(growth, 1e-300)) \
             if excess > 0 else -math.inf

@@ -73,16 +73,15 @@ def find_lifetimes(t: np.ndarray, v: np.ndarray, config: Config) -> Lifetimes:
     cand = np.flatnonzero(drop[:-1] > threshold)
     if cand.size == 0:
         return Lifetimes(np.empty(0), [(float(t[0]), float(t[-1]))], np.array([v.max()]))
-    # one event per run of consecutive candidates: the sample just before the lowest point
+    # one event per run of nearby candidates: the largest one-step drop in the run
     events = []
     i = 0
     while i < cand.size:
         j = i
         while j + 1 < cand.size and cand[j + 1] <= cand[j] + horizon:
             j += 1
-        seg = cand[i:j + 1]
-        peak_idx = seg[np.argmax(v[seg])]
-        events.append(int(peak_idx))
+        a, b = int(cand[i]), min(n - 1, int(cand[j]) + horizon)
+        events.append(a + int(np.argmax(v[a:b] - v[a + 1:b + 1])))
         i = j + 1
     events = np.array(events)
     # a restart lands near the lifetime's baseline: most of the gain is given back

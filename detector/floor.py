@@ -123,11 +123,14 @@ def _phase_adjusted(x: np.ndarray, period: int) -> np.ndarray:
     resid = x - trend
     # phase measured from the end, so the latest cycle is always whole
     phase = (m - 1 - np.arange(m)) % period
-    profile = np.zeros(period)
-    for p in range(period):
-        vals = resid[phase == p]
-        vals = vals[np.isfinite(vals)]
-        if vals.size:
-            profile[p] = np.median(vals)
+    cycles = -(-m // period)
+    table = np.full(cycles * period, np.nan)
+    table[cycles * period - m:] = resid  # row r holds one cycle, aligned with the end
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        by_phase = np.nanmedian(table.reshape(cycles, period), axis=0)[::-1]
+    profile = np.where(np.isfinite(by_phase), by_phase, 0.0)
     profile -= profile.mean()
     return x - profile[phase]

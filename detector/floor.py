@@ -23,7 +23,7 @@ from .regularise import Bins
 from .seasonality import Period
 
 #: Cycles in view above which a period is "short" (handled by block minima).
-SHORT_CYCLE_COUNT = 12
+SHORT_CYCLE_COUNT = 24
 
 
 @dataclass(frozen=True)

@@ -280,17 +280,20 @@ def _benign_pattern(current: RegimeVerdict, completed, floor, period, n_lifetime
             return "scheduled_restarts" if restarts else "warmup"
         if "new_high" in failed:
             return "recovery"
+        span = max(bounds[1] - bounds[0], 1e-9)
+        if "current" in failed and current.growth_end is not None and current.onset is not None \
+                and current.growth_end - current.onset < 0.05 * span:
+            return "scheduled_restarts" if restarts else "level_shift"  # a step, not a slope
         if "current" in failed and not failed & {"above_noise", "relative_growth"}:
-            span = max(bounds[1] - bounds[0], 1e-9)
             early = current.onset is not None and (current.onset - bounds[0]) <= 0.1 * span
             return ("scheduled_restarts" if restarts else "warmup") if early and \
                 current.shape == "decelerating" else "resolved_leak"
     if restarts:
         return "scheduled_restarts"
-    if current.shape == "level_shift":
-        return "level_shift"
     if floor.method.startswith("cycle_minima"):
         return "gc_sawtooth"
     if period is not None:
         return "periodic"
+    if current.shape == "level_shift":
+        return "level_shift"
     return "stable"

@@ -103,6 +103,39 @@ def robust_noise(y: np.ndarray, lag: int = 3) -> float:
     return sigma
 
 
+def trend_test(y: np.ndarray) -> tuple[float, float, float]:
+    """One-sided Mann-Kendall test for an upward trend, corrected for autocorrelation.
+
+    The variance of S is inflated by the Hamed-Rao factor n/n* (from the
+    autocorrelation of the detrended ranks at significant lags), but never
+    deflated: negative autocorrelation, or a factor the correction cannot
+    estimate, leaves the plain tie-corrected variance (a conservative test).
+
+    Returns
+    -------
+    (p, z, inflation) : float
+        One-sided p-value for an increase, the z statistic, and the factor
+        applied to the variance.
+    """
+    from scipy.special import ndtr
+
+    from .kernels import mann_kendall
+
+    if y.shape[0] < 4 or np.ptp(y) == 0:
+        return 1.0, 0.0, 1.0
+    plain = mann_kendall(y)
+    corrected = mann_kendall(y, correction="hamed_rao")
+    inflation = 1.0
+    if plain.var_s > 0 and np.isfinite(corrected.var_s) and corrected.var_s > plain.var_s:
+        inflation = float(corrected.var_s / plain.var_s)
+    var = plain.var_s * inflation
+    if not var > 0:
+        return 1.0, 0.0, inflation
+    s_stat = float(plain.s)
+    z = (s_stat - np.sign(s_stat)) / math.sqrt(var)  # continuity correction
+    return float(ndtr(-z)), float(z), inflation
+
+
 def _reduce(t: np.ndarray, y: np.ndarray, max_points: int):
     n = y.shape[0]
     if n <= max_points:
@@ -147,7 +180,7 @@ def judge_floor(floor: Floor, *, level: float, period: float | None, config: Con
     """
     from scipy import stats
 
-    from .kernels import linear_segments, mann_kendall, segment_fits
+    from .kernels import linear_segments, segment_fits
 
     t_all, y_all = _reduce(floor.t, floor.y, MAX_POINTS)
     n = y_all.shape[0]
@@ -217,12 +250,7 @@ def judge_floor(floor: Floor, *, level: float, period: float | None, config: Con
 
     margins = {}
     # significance (autocorrelation-aware) and direction
-    if n_reg >= 4 and np.ptp(y_reg) > 0:
-        mk = mann_kendall(y_reg, correction="hamed_rao")
-        p = float(mk.p) if np.isfinite(mk.p) else 1.0
-        z = float(mk.z)
-    else:
-        p, z = 1.0, 0.0
+    p, z, inflation = trend_test(y_reg)
     margins["significant"] = (math.log(config.alpha / max(p, 1e-300)) if z > 0 else -math.inf)
     ts_slope, ts_icpt, lo, hi = stats.theilslopes(y_reg, t_reg - t0) if n_reg >= 3 else (
         0.0, 0.0, math.nan, math.nan)
@@ -233,7 +261,7 @@ def judge_floor(floor: Floor, *, level: float, period: float | None, config: Con
     # sustained: long enough, enough points, and two periods if the series is periodic
     need = max(config.min_leak_duration, 2 * period if period else 0.0)
     margins["duration"] = _margin(duration, need)
-    margins["points"] = _margin(float(n_reg), float(config.min_floor_points))
+    margins["points"] = _margin(n_reg + 0.5, float(config.min_floor_points))
     # more than one step: a single jump between two flat levels is a level shift
     if not rising and len(jumps_up) == 1:
         margins["not_single_step"] = -math.inf
@@ -284,6 +312,7 @@ def judge_floor(floor: Floor, *, level: float, period: float | None, config: Con
         changepoints=changepoints, shape=shape,
         stats={"floor_points": int(n), "regime_points": int(n_reg), "noise_sigma": sigma,
                "growth": float(growth), "relative_growth": float(growth / max(abs(level), 1e-12)),
-               "mk_p": p, "mk_z": z, "duration": duration, "plateau": plateau_len,
+               "mk_p": p, "mk_z": z, "mk_variance_inflation": inflation,
+               "duration": duration, "plateau": plateau_len,
                "half_slope_ratio": None if ratio == math.inf else float(ratio),
                "segments": len(segs)})

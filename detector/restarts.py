@@ -62,17 +62,26 @@ def find_lifetimes(t: np.ndarray, v: np.ndarray, config: Config) -> Lifetimes:
         return Lifetimes(np.empty(0), [(float(t[0]), float(t[-1]))] if n else [],
                          np.array([v.max()]) if n else np.empty(0))
     horizon = 3
+    raw = v
+    # a 3-point median removes single-sample scrape spikes (up or down), which are no
+    # restarts, and keeps every level that holds for two samples or more
+    v = v.copy()
+    v[1:-1] = np.median(np.stack((raw[:-2], raw[1:-1], raw[2:])), axis=0)
     ahead = np.full(n, np.inf)
     for k in range(1, horizon + 1):  # lowest value within the next few samples
         ahead[:-k] = np.minimum(ahead[:-k], v[k:])
     drop = v - ahead
-    d1 = np.diff(v)
+    d1 = np.diff(raw)
     sigma = 1.4826 * np.median(np.abs(d1 - np.median(d1))) / np.sqrt(2.0)
-    scale = max(float(np.percentile(v, 99) - np.percentile(v, 1)), 1e-12)
+    # the range of the detrended values: a leak's own growth must not hide its GC drops
+    step = max(1, n // 10_000)
+    slope, intercept = np.polyfit(t[::step] - t[0], v[::step], 1)
+    flat = v[::step] - (intercept + slope * (t[::step] - t[0]))
+    scale = max(float(np.percentile(flat, 99) - np.percentile(flat, 1)), 1e-12)
     threshold = max(config.restart_drop_sigma * sigma, config.restart_drop_fraction * scale)
     cand = np.flatnonzero(drop[:-1] > threshold)
     if cand.size == 0:
-        return Lifetimes(np.empty(0), [(float(t[0]), float(t[-1]))], np.array([v.max()]))
+        return Lifetimes(np.empty(0), [(float(t[0]), float(t[-1]))], np.array([raw.max()]))
     # one event per run of nearby candidates: the largest one-step drop in the run
     events = []
     i = 0
@@ -95,15 +104,15 @@ def find_lifetimes(t: np.ndarray, v: np.ndarray, config: Config) -> Lifetimes:
             life_start = e + 1
     kept = np.array(kept, dtype=np.int64)
     if kept.size == 0:
-        return Lifetimes(np.empty(0), [(float(t[0]), float(t[-1]))], np.array([v.max()]))
+        return Lifetimes(np.empty(0), [(float(t[0]), float(t[-1]))], np.array([raw.max()]))
     starts = np.concatenate(([0], kept + 1))
     ends = np.concatenate((kept + 1, [n]))
     durations = t[ends - 1] - t[starts]
     completed = durations[:-1]
     if completed.size and np.median(completed) < config.restart_min_lifetime:
         cycle = float(np.median(np.diff(t[kept]))) if kept.size >= 3 else None
-        return Lifetimes(np.empty(0), [(float(t[0]), float(t[-1]))], np.array([v.max()]),
+        return Lifetimes(np.empty(0), [(float(t[0]), float(t[-1]))], np.array([raw.max()]),
                          fast_drops=int(kept.size), cycle=cycle)
     bounds = [(float(t[a]), float(t[b - 1])) for a, b in zip(starts, ends)]
-    peaks = np.array([float(v[a:b].max()) for a, b in zip(starts, ends)])
+    peaks = np.array([float(raw[a:b].max()) for a, b in zip(starts, ends)])
     return Lifetimes(t[kept + 1].astype(float), bounds, peaks)

@@ -24,7 +24,7 @@ from .regimes import RegimeVerdict, judge_floor
 from .regularise import bin_series
 from .report import Report
 from .restarts import find_lifetimes
-from .seasonality import find_period
+from .seasonality import DAY, find_period
 from .series import Series, _build
 
 
@@ -148,6 +148,8 @@ def judge(series: Series, *, limit: float | None, config: Config, timed: bool = 
     bins = bin_series(clean, config.max_bins, *current_bounds)
     period = find_period(bins.mean, bins.width, config)
     period_s = period.seconds if period else None
+    if lifetimes.cycle is not None and (period_s is None or period_s < 0.9 * DAY):
+        period_s = lifetimes.cycle  # a sawtooth's own cycle, measured from its drops
 
     def judge_lifetime(bounds, lt_bins=None, reference_high=None):
         lt_bins = lt_bins if lt_bins is not None else bin_series(clean, config.max_bins, *bounds)

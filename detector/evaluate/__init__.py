@@ -1,0 +1,1 @@
+"""Evaluation: labelled datasets, metrics and baselines."""

@@ -37,7 +37,7 @@ class Config:
         Default 5.
     min_leak_duration : float
         Shortest growth regime that counts as a leak (seconds); with a
-        dominant period the regime must also span two periods. Default 3600:
+        dominant period the regime must also span two periods. Default 2700 (45 min):
         shorter growth cannot be told from a warm-up, a cache fill or an old
         generation filling before its first full collection.
     min_floor_points : int
@@ -89,7 +89,7 @@ class Config:
     alpha: float = 1e-3
     min_relative_growth: float = 0.10
     min_noise_ratio: float = 5.0
-    min_leak_duration: float = 3600.0
+    min_leak_duration: float = 2700.0
     min_floor_points: int = 8
     plateau_fraction: float = 0.15
     saturation_ratio: float = 0.3

@@ -189,15 +189,15 @@ def judge(series: Series, *, limit: float | None, config: Config, timed: bool = 
     if restart_loop:
         pattern = "restart_loop"
     elif current.leak:
-        if floor.method.startswith("cycle_minima"):
+        if lifetimes.cycle is not None:
             pattern = "gc_floor_growth"
-        elif floor.method == "phase_adjusted":
+        elif period is not None:
             pattern = "periodic_growth"
         else:
             pattern = {"stepwise": "stepwise_growth", "convex": "convex_growth"}.get(
                 current.shape, "linear_growth")
     else:
-        pattern = _benign_pattern(current, completed, floor, period, n_lifetimes,
+        pattern = _benign_pattern(current, completed, lifetimes.cycle, period, n_lifetimes,
                                   current_bounds, config)
 
     # --- numbers ------------------------------------------------------------------------
@@ -269,7 +269,7 @@ def judge(series: Series, *, limit: float | None, config: Config, timed: bool = 
                   period=period_s, time_to_limit=ttl, evidence=evidence)
 
 
-def _benign_pattern(current: RegimeVerdict, completed, floor, period, n_lifetimes,
+def _benign_pattern(current: RegimeVerdict, completed, cycle, period, n_lifetimes,
                     bounds, config: Config) -> str:
     if any(v.leak for b, v in completed) and not current.leak:
         return "resolved_leak"
@@ -292,7 +292,7 @@ def _benign_pattern(current: RegimeVerdict, completed, floor, period, n_lifetime
                 current.shape == "decelerating" else "resolved_leak"
     if restarts:
         return "scheduled_restarts"
-    if floor.method.startswith("cycle_minima"):
+    if cycle is not None:
         return "gc_sawtooth"
     if period is not None:
         return "periodic"

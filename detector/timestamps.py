@@ -31,8 +31,17 @@ def numeric_unit_scale(values: np.ndarray) -> float:
         1 for seconds, 1e-3 for milliseconds, 1e-6 for microseconds, 1e-9 for
         nanoseconds, chosen by the largest finite magnitude.
     """
-    finite = np.abs(values[np.isfinite(values)]) if values.size else values
-    peak = float(finite.max()) if finite.size else 0.0
+    if values.size == 0:
+        return 1.0
+    if values.dtype.kind in "iu":
+        peak = float(max(abs(int(values.min())), abs(int(values.max()))))
+    else:
+        with np.errstate(invalid="ignore"):
+            lo, hi = np.nanmin(values), np.nanmax(values)  # no temporary copies
+        peak = max(abs(float(lo)), abs(float(hi)))
+        if not np.isfinite(peak):
+            finite = values[np.isfinite(values)]
+            peak = float(np.abs(finite).max()) if finite.size else 0.0
     for bound, scale in _UNIT_BOUNDS:
         if peak < bound:
             return scale
@@ -46,7 +55,9 @@ def epoch_to_seconds(values: np.ndarray, scale: float) -> np.ndarray:
     nanosecond timestamps keep their sub-second part (an int64 near 1.7e18
     does not fit a float64 exactly).
     """
-    if scale == 1.0 or values.dtype.kind not in "iu":
+    if scale == 1.0:
+        return values.astype(np.float64)
+    if values.dtype.kind not in "iu":
         return values.astype(np.float64) * scale
     per_second = int(round(1.0 / scale))
     whole, rest = np.divmod(values.astype(np.int64), per_second)
@@ -89,7 +100,7 @@ def to_unix_seconds(ts) -> np.ndarray:
     if arr.dtype == np.bool_:
         raise ValueError("timestamps must be numbers or date-times, got booleans")
     if np.issubdtype(arr.dtype, np.number):
-        return epoch_to_seconds(arr, numeric_unit_scale(arr.astype(np.float64)))
+        return epoch_to_seconds(arr, numeric_unit_scale(arr))
     # strings or objects: let pandas parse ISO-8601 (with or without a zone)
     try:
         parsed = pd.to_datetime(pd.Series(arr, dtype=object), utc=True, format="ISO8601")

@@ -91,7 +91,7 @@ def table_to_series(table: pa.Table, *, source: str, default_id: str,
                              source=source)
         for col in others:
             vals = _values(table.column(col), col, fail)
-            yield _build(col, ts.copy(), vals, None)
+            yield _build(col, ts.copy(), vals, None)  # each series owns its timestamps
         return
 
     vals = _values(table.column(val_col), val_col, fail)
@@ -115,7 +115,7 @@ def table_to_series(table: pa.Table, *, source: str, default_id: str,
         name = labels.pop(series_col) if series_col else default_id
         sid = name + ("{" + ",".join(f'{k}="{v}"' for k, v in labels.items()) + "}"
                       if labels else "")
-        yield _build(sid, ts[a:b].copy(), vals[a:b].copy(), labels)
+        yield _build(sid, ts[a:b], vals[a:b], labels)  # views of arrays this reader owns
 
 
 def _group_codes(table: pa.Table, key_cols: list[str], fail):
@@ -123,14 +123,22 @@ def _group_codes(table: pa.Table, key_cols: list[str], fail):
     per_col_codes, per_col_values = [], []
     for col in key_cols:
         arr = table.column(col)
-        arr = arr.cast(pa.string())
-        empty = pc.or_(pc.is_null(arr), pc.equal(pc.utf8_trim_whitespace(arr), ""))
-        if pc.any(empty).as_py():
-            row = int(np.flatnonzero(empty.to_numpy(zero_copy_only=False))[0])
-            fail(f"empty {col!r}", row)
-        enc = pc.dictionary_encode(arr).combine_chunks()
-        per_col_codes.append(enc.indices.to_numpy().astype(np.int64))
-        per_col_values.append(enc.dictionary.to_pylist())
+        if pa.types.is_dictionary(arr.type):  # read as a dictionary (CSV long layout)
+            enc = arr.combine_chunks()
+            if not pa.types.is_string(enc.dictionary.type):
+                enc = pc.dictionary_encode(enc.cast(pa.string()))
+        else:
+            enc = pc.dictionary_encode(arr.cast(pa.string())).combine_chunks()
+        names = enc.dictionary.to_pylist()
+        blank = [i for i, v in enumerate(names) if v is None or not v.strip()]
+        if enc.null_count or blank:  # rare: find the first offending row
+            idx = enc.indices.to_numpy(zero_copy_only=False)
+            bad = np.isin(idx, blank)
+            if enc.null_count:
+                bad |= enc.is_null().to_numpy(zero_copy_only=False)
+            fail(f"empty {col!r}", int(np.flatnonzero(bad)[0]))
+        per_col_codes.append(enc.indices.to_numpy())
+        per_col_values.append(names)
     if len(key_cols) == 1:
         codes = per_col_codes[0]
         keys = [(v,) for v in per_col_values[0]]
@@ -152,12 +160,10 @@ def _timestamps(col: pa.ChunkedArray, name: str, fail) -> np.ndarray:
         return col.cast(pa.timestamp("s")).cast(pa.int64()).to_numpy().astype(np.float64)
     if pa.types.is_integer(typ) or pa.types.is_floating(typ):
         raw = col.to_numpy()
-        out = raw.astype(np.float64)
-        bad = ~np.isfinite(out)
-        if bad.any():
-            row = int(np.flatnonzero(bad)[0])
-            fail(f"timestamp {out[row]} in column {name!r} is not finite", row)
-        return epoch_to_seconds(raw, numeric_unit_scale(out))
+        if raw.dtype.kind == "f" and not np.isfinite(raw).all():
+            row = int(np.flatnonzero(~np.isfinite(raw))[0])
+            fail(f"timestamp {raw[row]} in column {name!r} is not finite", row)
+        return epoch_to_seconds(raw, numeric_unit_scale(raw))
     if pa.types.is_string(typ) or pa.types.is_large_string(typ):
         text = col.to_pandas()
         numeric = pd.to_numeric(text, errors="coerce")
@@ -182,7 +188,7 @@ def _values(col: pa.ChunkedArray, name: str, fail) -> np.ndarray:
             or pa.types.is_null(typ) or pa.types.is_decimal(typ):
         if pa.types.is_null(typ):
             return np.full(len(col), np.nan)
-        return col.cast(pa.float64()).to_numpy(zero_copy_only=False).astype(np.float64, copy=True)
+        return np.array(col.cast(pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64)
     if pa.types.is_string(typ) or pa.types.is_large_string(typ):
         text = col.to_pandas()
         numeric = pd.to_numeric(text, errors="coerce")

@@ -1,0 +1,199 @@
+"""Trend kernels against pymannkendall, scipy and statsmodels on random inputs."""
+
+import math
+import warnings
+
+import numpy as np
+import pymannkendall as pmk
+import pytest
+import statsmodels.api as sm
+from hypothesis import given, settings, strategies as st
+from scipy import stats
+
+from detector.kernels import mann_kendall, ols, theil_sen
+
+FIELDS = ("s", "var_s", "z", "p", "tau", "slope", "intercept")
+
+
+def close(a, b, rtol=1e-9, atol=1e-12):
+    if (a is None or (isinstance(a, float) and math.isnan(a))) and \
+            (b is None or (isinstance(b, float) and math.isnan(b))):
+        return True
+    return abs(a - b) <= atol + rtol * abs(b)
+
+
+def check_mk(x, correction=None, lag=None):
+    x = np.asarray(x, float)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = (pmk.original_test(x) if correction is None
+               else pmk.hamed_rao_modification_test(x, lag=lag))
+        got = mann_kendall(x, correction=correction, lag=lag)
+    for f in FIELDS:
+        r = getattr(ref, "Tau" if f == "tau" else f)
+        assert close(float(getattr(got, f)), float(r)), (f, getattr(got, f), r)
+    assert got.trend == ref.trend and got.h == bool(ref.h)
+
+
+def data(seed, n, kind):
+    rng = np.random.default_rng(seed)
+    if kind == "ties":
+        return rng.integers(0, 4, n).astype(float)
+    if kind == "trend":
+        return np.arange(n) * 0.01 + rng.normal(0, 1, n)
+    if kind == "big":
+        return 1e12 + rng.normal(0, 1, n).round(3)
+    if kind == "negative":
+        return -rng.random(n) * 1e3
+    return rng.normal(0, 1, n).cumsum()
+
+
+KINDS = ["ties", "trend", "big", "negative", "walk"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("n", [2, 3, 4, 17, 200, 2500])
+def test_mann_kendall_original(kind, n):
+    check_mk(data(n, n, kind))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("n", [3, 5, 40, 300, 1500])
+def test_mann_kendall_hamed_rao(kind, n):
+    check_mk(data(n + 1, n, kind), correction="hamed_rao")
+
+
+@pytest.mark.parametrize("lag", [1, 3, 10])
+def test_hamed_rao_lag(lag):
+    check_mk(data(7, 400, "walk"), correction="hamed_rao", lag=lag)
+
+
+def test_nan_is_dropped_like_pymannkendall():
+    x = data(3, 300, "trend")
+    x[[0, 5, 6, 100, 299]] = np.nan
+    check_mk(x)
+    check_mk(x, correction="hamed_rao")
+
+
+def test_constant_input():
+    check_mk(np.full(50, 3.0))
+    assert mann_kendall(np.full(50, 3.0)).s == 0
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.integers(-3, 3), min_size=3, max_size=60))
+def test_mann_kendall_hypothesis_ties(values):
+    check_mk(values)
+    check_mk(values, correction="hamed_rao")
+
+
+def check_ts(y, x=None):
+    y = np.asarray(y, float)
+    xx = None if x is None else np.asarray(x, float)
+    got = theil_sen(y, xx)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = stats.theilslopes(y, xx)
+    assert close(got[0], float(ref[0]), rtol=0, atol=0), (got, ref[:2])  # the same float
+    assert close(got[1], float(ref[1]), rtol=1e-12, atol=1e-12), (got, ref[:2])
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_theil_sen_random_with_x_ties(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(2, 3000))
+    y = rng.normal(0, 1, n) + 0.01 * np.arange(n)
+    x = rng.integers(0, max(2, n // 3), n).astype(float)
+    check_ts(y, x)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_theil_sen_shapes_large_enough_for_the_selection_path(kind):
+    y = data(11, 3000, kind)  # 4.5 M pairs: the band-narrowing path, not the small path
+    check_ts(y)
+    check_ts(y, np.sort(np.random.default_rng(2).uniform(0, 1e6, 3000)))
+
+
+def test_theil_sen_integer_data_many_equal_slopes():
+    rng = np.random.default_rng(5)
+    y = rng.integers(0, 3, 3000).astype(float)
+    check_ts(y)
+    check_ts(y, rng.integers(0, 50, 3000).astype(float))
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 8), st.integers(-5, 5)), min_size=2, max_size=50))
+def test_theil_sen_hypothesis(pairs):
+    x = [p[0] for p in pairs]
+    y = [p[1] for p in pairs]
+    if len(set(x)) < 2:
+        assert math.isnan(theil_sen(y, x)[0])
+        return
+    check_ts(y, x)
+
+
+def test_theil_sen_nan_pairs_are_left_out():
+    rng = np.random.default_rng(9)
+    y = rng.normal(size=500)
+    x = np.arange(500.0)
+    y[[3, 50, 400]] = np.nan
+    x[[10, 11]] = np.nan
+    ok = ~np.isnan(y) & ~np.isnan(x)
+    assert theil_sen(y, x) == pytest.approx(tuple(stats.theilslopes(y[ok], x[ok])[:2]),
+                                            rel=0, abs=0)
+
+
+def test_theil_sen_tiny():
+    assert all(math.isnan(v) for v in theil_sen([1.0]))
+    assert all(math.isnan(v) for v in theil_sen([]))
+    check_ts([1.0, 3.0])
+    check_ts([5.0, 5.0, 5.0])
+
+
+def check_ols(y, x, lags):
+    got = ols(y, x, hac_lags=lags)
+    X = sm.add_constant(np.asarray(x, float))
+    fit = sm.OLS(np.asarray(y, float), X, missing="drop").fit()
+    hac = sm.OLS(np.asarray(y, float), X, missing="drop").fit(cov_type="HAC",
+                                                             cov_kwds={"maxlags": lags})
+    assert close(got.intercept, fit.params[0], atol=1e-9)
+    assert close(got.slope, fit.params[1])
+    assert close(got.r2, fit.rsquared, rtol=1e-8)
+    assert close(got.stderr, fit.bse[1], rtol=1e-8)
+    assert close(got.hac_stderr, hac.bse[1], rtol=1e-8)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_ols_random(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(5, 5000))
+    x = np.sort(rng.uniform(0, 1e5, n))
+    y = 3e8 + 1e3 * x + rng.normal(0, 1e6, n).cumsum()
+    check_ols(y, x, int(rng.integers(0, 20)))
+
+
+def test_ols_nan_dropped_and_default_lags():
+    rng = np.random.default_rng(1)
+    y = rng.normal(size=1000).cumsum()
+    x = np.arange(1000.0)
+    y[[5, 500]] = np.nan
+    got = ols(y, x)
+    assert got.hac_lags == math.floor(4 * (998 / 100) ** (2 / 9)) and got.n == 998
+    check_ols(y, x, got.hac_lags)
+
+
+@pytest.mark.parametrize("call,match", [
+    (lambda: mann_kendall([[1.0, 2.0]]), "x must be 1-D"),
+    (lambda: mann_kendall([1.0, 2.0], correction="yue"), "correction"),
+    (lambda: mann_kendall([1.0, 2.0, 3.0], alpha=1.5), "alpha"),
+    (lambda: mann_kendall([1.0, 2.0], correction="hamed_rao"), "at least 3"),
+    (lambda: mann_kendall([1.0, np.inf, 2.0]), "inf"),
+    (lambda: theil_sen([1.0, 2.0], [1.0]), "differ in length"),
+    (lambda: theil_sen(["a", "b"]), "numbers"),
+    (lambda: ols([1.0, 2.0]), "at least 3"),
+    (lambda: ols([1.0, 2.0, 3.0], [1.0, 1.0, 1.0]), "x must vary"),
+    (lambda: ols([1.0, 2.0, 3.0], hac_lags=-1), "hac_lags"),
+])
+def test_bad_arguments(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()

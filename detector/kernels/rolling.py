@@ -1,0 +1,226 @@
+"""Sliding-window statistics: mean and standard deviation, minimum and maximum.
+
+Trailing windows of ``window`` samples, as ``pandas.Series.rolling(window)``
+with ``min_periods=window``: the first ``window - 1`` outputs, and every
+output whose window holds a NaN, are NaN.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from ._validate import as_float_array, check_int
+
+
+@njit(cache=True)
+def _mean_std_kernel(x, w, mean, std):
+    n = x.shape[0]
+    inv_w = 1.0 / w
+    inv_w1 = 1.0 / (w - 1)
+    shift = 0.0
+    run = 0  # length of the current run of equal consecutive values
+    prev = np.nan
+    for b in range(0, n, w):
+        # restart the sums around a fresh shift every window: bounded error growth,
+        # and values near 1e12 with small noise keep their digits
+        if np.isfinite(x[b]):
+            shift = x[b]
+        s1 = 0.0
+        s2 = 0.0
+        nans = 0
+        for j in range(max(0, b - w + 1), b):
+            v = x[j]
+            if np.isfinite(v):
+                d = v - shift
+                s1 += d
+                s2 += d * d
+            else:
+                nans += 1
+        for i in range(b, min(b + w, n)):
+            if i != b and i >= w:
+                v = x[i - w]
+                if np.isfinite(v):
+                    d = v - shift
+                    s1 -= d
+                    s2 -= d * d
+                else:
+                    nans -= 1
+            xi = x[i]
+            if np.isfinite(xi):
+                d = xi - shift
+                s1 += d
+                s2 += d * d
+            else:
+                nans += 1
+            run = run + 1 if xi == prev else 1
+            prev = xi
+            if i < w - 1 or nans > 0:
+                mean[i] = np.nan
+                std[i] = np.nan
+            elif run >= w:
+                mean[i] = xi
+                std[i] = 0.0
+            else:
+                m = s1 * inv_w
+                mean[i] = shift + m
+                var = (s2 - s1 * m) * inv_w1
+                std[i] = np.sqrt(var) if var > 0.0 else 0.0
+
+
+@njit(cache=True)
+def _mean_std_finite_kernel(x, w, mean, std):
+    # the same sums without the missing-value bookkeeping, for all-finite input
+    n = x.shape[0]
+    inv_w = 1.0 / w
+    inv_w1 = 1.0 / (w - 1)
+    run = 0
+    prev = np.nan
+    for b in range(0, n, w):
+        shift = x[b]
+        s1 = 0.0
+        s2 = 0.0
+        for j in range(max(0, b - w + 1), b):
+            d = x[j] - shift
+            s1 += d
+            s2 += d * d
+        for i in range(b, min(b + w, n)):
+            xi = x[i]
+            d = xi - shift
+            s1 += d
+            s2 += d * d
+            if i >= w and i != b:
+                d = x[i - w] - shift
+                s1 -= d
+                s2 -= d * d
+            run = run + 1 if xi == prev else 1
+            prev = xi
+            if i < w - 1:
+                mean[i] = np.nan
+                std[i] = np.nan
+            elif run >= w:
+                mean[i] = xi
+                std[i] = 0.0
+            else:
+                m = s1 * inv_w
+                mean[i] = shift + m
+                var = (s2 - s1 * m) * inv_w1
+                std[i] = np.sqrt(var) if var > 0.0 else 0.0
+
+
+def rolling_mean_std(x, window: int, *, out_mean=None, out_std=None):
+    """Trailing rolling mean and standard deviation (ddof=1). One pass, O(n).
+
+    Parameters
+    ----------
+    x : array_like
+        Values (samples), NaN = missing; inf is treated as missing too.
+    window : int
+        Window length (samples), >= 2.
+    out_mean, out_std : numpy.ndarray, optional
+        float64 buffers of ``len(x)`` to write into (saves allocating fresh
+        pages in fleet loops).
+
+    Returns
+    -------
+    (mean, std) : (numpy.ndarray, numpy.ndarray)
+        NaN where the window is incomplete or holds a missing value; ``std``
+        is exactly 0 over a window of identical values.
+
+    Notes
+    -----
+    Equals ``pandas.Series(x).rolling(window).mean()`` and ``.std()`` to 1e-9
+    relative (finite inputs). Sums are kept around a shift that is reset
+    every ``window`` samples, so values near 1e12 with unit noise keep their
+    precision.
+    """
+    x = as_float_array(x, "x")
+    window = check_int(window, "window", minimum=2)
+    n = x.shape[0]
+    mean = _out(out_mean, n, "out_mean")
+    std = _out(out_std, n, "out_std")
+    if n:
+        if np.isfinite(x).all():  # one cheap vectorised pass picks the lean kernel
+            _mean_std_finite_kernel(x, window, mean, std)
+        else:
+            _mean_std_kernel(x, window, mean, std)
+    return mean, std
+
+
+def _out(buf, n, name):
+    if buf is None:
+        return np.empty(n, np.float64)
+    if not isinstance(buf, np.ndarray) or buf.dtype != np.float64 or buf.shape != (n,) \
+            or not buf.flags.c_contiguous or not buf.flags.writeable:
+        raise ValueError(f"{name} must be a writable contiguous float64 array of length {n}")
+    return buf
+
+
+@njit(cache=True)
+def _extreme_kernel(x, w, out, sign):
+    # monotonic deque of indices; sign=+1 for minimum, -1 for maximum
+    n = x.shape[0]
+    dq = np.empty(n, np.int64)
+    head = 0
+    tail = 0
+    nans = 0
+    for i in range(n):
+        v = x[i]
+        if i >= w and not np.isfinite(x[i - w]):
+            nans -= 1
+        if np.isfinite(v):
+            sv = sign * v
+            while tail > head and sign * x[dq[tail - 1]] >= sv:
+                tail -= 1
+            dq[tail] = i
+            tail += 1
+        else:
+            nans += 1
+        while tail > head and dq[head] <= i - w:
+            head += 1
+        if i < w - 1 or nans > 0:
+            out[i] = np.nan
+        else:
+            out[i] = x[dq[head]]
+
+
+def rolling_min(x, window: int) -> np.ndarray:
+    """Trailing rolling minimum, O(n) (monotonic deque).
+
+    Parameters
+    ----------
+    x : array_like
+        Values, NaN = missing.
+    window : int
+        Window length (samples), >= 1.
+
+    Returns
+    -------
+    numpy.ndarray
+        Equals ``pandas.Series(x).rolling(window).min()``: NaN where the window
+        is incomplete or holds a missing value.
+    """
+    x = as_float_array(x, "x")
+    window = check_int(window, "window", minimum=1)
+    out = np.empty(x.shape[0], np.float64)
+    if x.shape[0]:
+        _extreme_kernel(x, window, out, 1.0)
+    return out
+
+
+def rolling_max(x, window: int) -> np.ndarray:
+    """Trailing rolling maximum, O(n); equals ``pandas.Series(x).rolling(window).max()``.
+
+    Parameters
+    ----------
+    x : array_like
+        Values, NaN = missing.
+    window : int
+        Window length (samples), >= 1.
+    """
+    x = as_float_array(x, "x")
+    window = check_int(window, "window", minimum=1)
+    out = np.empty(x.shape[0], np.float64)
+    if x.shape[0]:
+        _extreme_kernel(x, window, out, -1.0)
+    return out

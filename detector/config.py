@@ -74,6 +74,10 @@ class Config:
     restart_min_lifetime : float
         Drops that recur faster than this (median, seconds) are garbage
         collection, not restarts. Default 3600.
+    restart_baseline_drift : float
+        Drops are not restarts when the baseline after them climbs steadily
+        (three rises in four) by more than this share of the median drop over
+        the window: that is load falling on top of growth. Default 0.25.
     min_leaking_lifetimes : int
         Completed lifetimes that must leak for a restart loop. Default 2.
     score_steepness : float
@@ -102,6 +106,7 @@ class Config:
     restart_drop_fraction: float = 0.3
     restart_giveback: float = 0.6
     restart_min_lifetime: float = 3600.0
+    restart_baseline_drift: float = 0.25
     min_leaking_lifetimes: int = 2
     score_steepness: float = 2.0
 

@@ -24,7 +24,7 @@ from .regimes import RegimeVerdict, judge_floor
 from .regularise import bin_series
 from .report import Report
 from .restarts import find_lifetimes
-from .seasonality import DAY, find_period
+from .seasonality import DAY, Period, find_period
 from .series import Series, _build
 
 
@@ -147,6 +147,13 @@ def judge(series: Series, *, limit: float | None, config: Config, timed: bool = 
     current_bounds = lifetimes.bounds[-1]
     bins = bin_series(clean, config.max_bins, *current_bounds)
     period = find_period(bins.mean, bins.width, config)
+    if period is not None and period.calendar:
+        # a day or a week is exactly that long: re-bin so it spans a whole number of
+        # bins, or the phases drift from cycle to cycle
+        per_cycle = max(2, int(round(period.seconds / bins.width)))
+        bins = bin_series(clean, config.max_bins, *current_bounds,
+                          width=period.seconds / per_cycle)
+        period = Period(period.seconds, per_cycle, period.strength, calendar=True)
     period_s = period.seconds if period else None
     if lifetimes.cycle is not None and (period_s is None or period_s < 0.9 * DAY):
         period_s = lifetimes.cycle  # a sawtooth's own cycle, measured from its drops
@@ -156,9 +163,11 @@ def judge(series: Series, *, limit: float | None, config: Config, timed: bool = 
         lt_period = period if period is not None and period.bins * lt_bins.width <= \
             (bounds[1] - bounds[0]) / 2 else None
         if lt_period is not None and lt_bins.width != bins.width:
-            from .seasonality import Period
-            lt_period = Period(period.seconds, max(1, int(round(period.seconds / lt_bins.width))),
-                               period.strength)
+            per_cycle = max(1, int(round(period.seconds / lt_bins.width)))
+            if period.calendar:
+                lt_bins = bin_series(clean, config.max_bins, *bounds,
+                                     width=period.seconds / per_cycle)
+            lt_period = Period(period.seconds, per_cycle, period.strength, period.calendar)
         fl = floor_points(lt_bins, lt_period, lifetimes.cycle)
         level = float(np.nanmedian(lt_bins.mean)) if np.isfinite(lt_bins.mean).any() else 0.0
         verdict = judge_floor(fl, level=level, period=lt_period.seconds if lt_period else None,

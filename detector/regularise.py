@@ -54,7 +54,7 @@ class Bins:
 
 
 def bin_series(series: Series, max_bins: int, t_from: float | None = None,
-               t_to: float | None = None) -> Bins:
+               t_to: float | None = None, width: float | None = None) -> Bins:
     """Bin a series (or its stretch ``[t_from, t_to]``) into at most ``max_bins`` bins.
 
     Bins are never finer than the series' sampling interval.
@@ -66,6 +66,9 @@ def bin_series(series: Series, max_bins: int, t_from: float | None = None,
         Upper bound on the number of bins.
     t_from, t_to : float, optional
         Stretch to bin (unix seconds, both included); default the whole series.
+    width : float, optional
+        Bin width (seconds), e.g. a whole fraction of a day; default the
+        stretch divided by ``max_bins``. Bins are aligned with the stretch's end.
 
     Returns
     -------
@@ -82,6 +85,12 @@ def bin_series(series: Series, max_bins: int, t_from: float | None = None,
     t0, t1 = float(t[0]), float(t[-1])
     span = t1 - t0
     interval = series.interval if np.isfinite(series.interval) and series.interval > 0 else 1.0
+    if width is not None:
+        n_bins = int(math.floor(span / width)) + 1
+        t0 = t1 + width * (1e-9 - n_bins)  # the last bin ends just after the last sample
+        count, mean, lo, hi = bin_stats(t, v, t0, width, n_bins)
+        centres = t0 + (np.arange(n_bins) + 0.5) * width
+        return Bins(t0, width, centres, count, mean, lo, hi)
     width = max(span / max_bins, interval) if span > 0 else interval
     n_bins = max(1, min(max_bins, int(math.floor(span / width)) + 1))
     if span > 0:

@@ -33,6 +33,9 @@ class Lifetimes:
         Sharp drops that recur too fast to be restarts (GC cycles).
     cycle : float or None
         Median time between those fast drops (seconds): the GC cycle.
+    rejected : int
+        Drops not taken as restarts because the baseline climbed from one to
+        the next (a load that falls every evening on top of growth).
     """
 
     restarts: np.ndarray
@@ -40,6 +43,7 @@ class Lifetimes:
     peaks: np.ndarray
     fast_drops: int = 0
     cycle: float | None = None
+    rejected: int = 0
 
 
 def find_lifetimes(t: np.ndarray, v: np.ndarray, config: Config) -> Lifetimes:
@@ -113,6 +117,19 @@ def find_lifetimes(t: np.ndarray, v: np.ndarray, config: Config) -> Lifetimes:
         cycle = float(np.median(np.diff(t[kept]))) if kept.size >= 3 else None
         return Lifetimes(np.empty(0), [(float(t[0]), float(t[-1]))], np.array([raw.max()]),
                          fast_drops=int(kept.size), cycle=cycle)
+    # a restart gives everything back: successive lifetimes start from the same
+    # baseline. Baselines that climb from drop to drop belong to a load that falls
+    # every evening on top of growth that is never given back -- not restarts.
+    if kept.size >= 2:
+        bases = np.array([float(np.min(v[a:min(b, a + max(3, (b - a) // 10))]))
+                          for a, b in zip(starts, ends)])
+        drops = v[kept] - np.array([float(np.min(v[e + 1:min(n, e + 1 + horizon)]))
+                                    for e in kept])
+        rise = bases[-1] - bases[0]
+        steady = np.mean(np.diff(bases) > 0) >= 0.75
+        if steady and rise > config.restart_baseline_drift * float(np.median(drops)):
+            return Lifetimes(np.empty(0), [(float(t[0]), float(t[-1]))],
+                             np.array([raw.max()]), rejected=int(kept.size))
     bounds = [(float(t[a]), float(t[b - 1])) for a, b in zip(starts, ends)]
     peaks = np.array([float(raw[a:b].max()) for a, b in zip(starts, ends)])
     return Lifetimes(t[kept + 1].astype(float), bounds, peaks)

@@ -29,11 +29,14 @@ class Period:
         The period in bins.
     strength : float
         Autocorrelation at that lag, in (0, 1].
+    calendar : bool
+        A day or a week: ``seconds`` is then exactly 86400 or 604800.
     """
 
     seconds: float
     bins: int
     strength: float
+    calendar: bool = False
 
 
 def autocorrelation(x: np.ndarray, nlags: int) -> np.ndarray:
@@ -81,7 +84,7 @@ def find_period(values: np.ndarray, width: float, config: Config) -> Period | No
                 if generic is not None and generic < 0.5 * best and \
                         r[generic] >= r[best] - 0.1:
                     break  # a harmonic of a shorter cycle
-                return Period(best * width, best, float(r[best]))
+                return Period(seconds, best, float(r[best]), calendar=True)
     if generic is None:
         return None
     return Period(generic * width, generic, float(r[generic]))

@@ -79,7 +79,8 @@ class Config:
         (three rises in four) by more than this share of the median drop over
         the window: that is load falling on top of growth. Default 0.25.
     min_leaking_lifetimes : int
-        Completed lifetimes that must leak for a restart loop. Default 2.
+        Lifetimes that must leak for a restart loop, counting the current one
+        when it leaks too, is too short to judge or is climbing again. Default 2.
     score_steepness : float
         Steepness of the score's logistic map of the deciding margin.
         Default 2.

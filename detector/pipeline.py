@@ -181,7 +181,11 @@ def judge(series: Series, *, limit: float | None, config: Config, timed: bool = 
         verdict, fl = judge_lifetime(bounds, reference_high=reference)
         if bounds[1] - bounds[0] >= config.min_leak_duration:
             completed.append((bounds, verdict))
-        reference = None if verdict.leak or fl.y.size < 3 else float(np.percentile(fl.y, 90))
+        settled = not verdict.growth_found or bool(
+            {"not_saturating", "current"} & set(verdict.failed))
+        long_enough = bounds[1] - bounds[0] >= config.min_leak_duration
+        reference = float(np.percentile(fl.y, 90)) if (
+            long_enough and settled and not verdict.leak and fl.y.size >= 3) else None
     current, floor = judge_lifetime(current_bounds, bins, reference_high=reference)
     leaking_completed = [b for b, v in completed if v.leak]
 
@@ -189,10 +193,14 @@ def judge(series: Series, *, limit: float | None, config: Config, timed: bool = 
     n_lifetimes = len(lifetimes.bounds)
     current_short = (current_bounds[1] - current_bounds[0]) < config.min_leak_duration or \
         current.stats.get("floor_points", 0) < config.min_floor_points
-    restart_loop = (len(leaking_completed) >= config.min_leaking_lifetimes
+    # replicates: earlier lifetimes leaked and the current one leaks too, or is still
+    # too short to tell, or is already climbing again
+    current_consistent = current.leak or current_short or (
+        current.growth_found and current.slope > 0)
+    restart_loop = (len(leaking_completed) >= 1
                     and len(leaking_completed) >= 0.6 * max(1, len(completed))
-                    and (current.leak or current_short or
-                         (current.growth_found and current.slope > 0)))
+                    and current_consistent
+                    and len(leaking_completed) + 1 >= config.min_leaking_lifetimes)
     leak = bool(current.leak or restart_loop)
 
     if restart_loop:

@@ -203,7 +203,15 @@ def judge_floor(floor: Floor, *, level: float, period: float | None, config: Con
             "falling" if rise < -config.segment_rise_sigma * scale else "flat")
         segs.append(dict(start=start, end=end, t_a=a + t0, t_b=b + t0, y_a=y_a, y_b=y_b,
                          slope=slope, kind=kind))
-    jumps = [0.0] + [segs[k]["y_a"] - segs[k - 1]["y_b"] for k in range(1, len(segs))]
+    # a jump is measured on the data either side of a boundary (medians of three
+    # points), not between fitted lines, which overshoot when a line is drawn through
+    # a staircase
+    jumps = [0.0]
+    for k in range(1, len(segs)):
+        b = segs[k]["start"]
+        left = float(np.median(y_all[max(segs[k - 1]["start"], b - 3):b]))
+        right = float(np.median(y_all[b:min(segs[k]["end"], b + 3)]))
+        jumps.append(right - left)
     up = [j > config.segment_rise_sigma * scale for j in jumps]
     down = [j < -config.segment_rise_sigma * scale for j in jumps]
     changepoints = [s["t_a"] for s in segs[1:]]

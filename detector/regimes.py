@@ -203,15 +203,20 @@ def judge_floor(floor: Floor, *, level: float, period: float | None, config: Con
             "falling" if rise < -config.segment_rise_sigma * scale else "flat")
         segs.append(dict(start=start, end=end, t_a=a + t0, t_b=b + t0, y_a=y_a, y_b=y_b,
                          slope=slope, kind=kind))
-    # a jump is measured on the data either side of a boundary (medians of three
-    # points), not between fitted lines, which overshoot when a line is drawn through
-    # a staircase
+    # a jump is what the data do across a boundary (medians of three points each
+    # side) beyond what either neighbouring segment's slope explains: fitted lines
+    # overshoot when drawn through a staircase, and a steep ramp moves more than the
+    # noise from one point to the next without jumping
     jumps = [0.0]
     for k in range(1, len(segs)):
         b = segs[k]["start"]
-        left = float(np.median(y_all[max(segs[k - 1]["start"], b - 3):b]))
-        right = float(np.median(y_all[b:min(segs[k]["end"], b + 3)]))
-        jumps.append(right - left)
+        i = slice(max(segs[k - 1]["start"], b - 3), b)
+        j = slice(b, min(segs[k]["end"], b + 3))
+        step = float(np.median(y_all[j]) - np.median(y_all[i]))
+        dt = float(np.median(tr[j]) - np.median(tr[i]))
+        rates = (segs[k - 1]["slope"], segs[k]["slope"], 0.0)
+        explained = min(max(step, min(rates) * dt), max(rates) * dt)
+        jumps.append(step - explained)
     up = [j > config.segment_rise_sigma * scale for j in jumps]
     down = [j < -config.segment_rise_sigma * scale for j in jumps]
     changepoints = [s["t_a"] for s in segs[1:]]

@@ -191,12 +191,18 @@ def judge(series: Series, *, limit: float | None, config: Config, timed: bool = 
 
     # --- decide -------------------------------------------------------------------------
     n_lifetimes = len(lifetimes.bounds)
-    current_short = (current_bounds[1] - current_bounds[0]) < config.min_leak_duration or \
+    current_age = current_bounds[1] - current_bounds[0]
+    typical_life = float(np.median([b[1] - b[0] for b, _ in completed])) \
+        if len(completed) >= 2 else 0.0
+    # too young to judge: shorter than a leak must last, or (once restarts recur) than
+    # half a usual lifetime
+    current_short = current_age < max(config.min_leak_duration, 0.5 * typical_life) or \
         current.stats.get("floor_points", 0) < config.min_floor_points
     # replicates: earlier lifetimes leaked and the current one leaks too, or is still
     # too short to tell, or is already climbing again
-    current_consistent = current.leak or current_short or (
-        current.growth_found and current.slope > 0)
+    climbing = current.growth_found and current.slope > 0 and not (
+        {"significant", "current"} & set(current.failed))
+    current_consistent = current.leak or current_short or climbing
     restart_loop = (len(leaking_completed) >= 1
                     and len(leaking_completed) >= 0.6 * max(1, len(completed))
                     and current_consistent

@@ -22,6 +22,10 @@ from numpy.lib.stride_tricks import sliding_window_view
 from .regularise import Bins
 from .seasonality import Period
 
+#: Cycles in view from which a long period is taken out by per-period minima
+#: rather than by phase adjustment.
+MINIMA_CYCLE_COUNT = 4
+
 #: Cycles in view above which a period is "short" (handled by block minima).
 SHORT_CYCLE_COUNT = 24
 
@@ -37,12 +41,16 @@ class Floor:
     y : numpy.ndarray
         Floor values (value units), finite.
     method : str
-        ``"bins"``, ``"cycle_minima"`` or ``"phase_adjusted"``.
+        ``"bins"``, ``"cycle_minima"``, ``"phase_adjusted"`` or
+        ``"period_minima"`` (joined by ``+`` when two apply).
+    support : float
+        Time each point summarises (seconds): a bin, a block of cycles, a period.
     """
 
     t: np.ndarray
     y: np.ndarray
     method: str
+    support: float = 0.0
 
 
 def nan_rolling(x: np.ndarray, window: int, func) -> np.ndarray:
@@ -81,6 +89,7 @@ def floor_points(bins: Bins, period: Period | None, cycle: float | None = None) 
     elif period is not None and period.bins >= 2 and m / period.bins >= SHORT_CYCLE_COUNT:
         short = float(period.bins)
     method = "bins"
+    support = bins.width
     if short is not None:
         method = "cycle_minima"
         block = int(np.ceil(1.5 * short)) if short >= 0.67 else 1
@@ -96,16 +105,37 @@ def floor_points(bins: Bins, period: Period | None, cycle: float | None = None) 
                     warnings.simplefilter("ignore", RuntimeWarning)
                     base = np.where(enough, np.nanmin(blocks, axis=1), np.nan)
             t = t[offset:].reshape(n_blocks, block).mean(axis=1)
+            support = block * bins.width
     # a long period (few cycles in view) is taken out phase by phase
     if period is not None and short != float(period.bins):
         spacing = t[1] - t[0] if t.shape[0] > 1 else bins.width
         p_points = int(round(period.seconds / spacing))
         if p_points >= 2 and t.shape[0] / p_points < SHORT_CYCLE_COUNT and \
                 t.shape[0] >= 2 * p_points:
-            base = _phase_adjusted(base, p_points)
-            method = "phase_adjusted" if method == "bins" else method + "+phase_adjusted"
+            if t.shape[0] / p_points >= MINIMA_CYCLE_COUNT:
+                # enough cycles: the low of each whole period, robust to a load whose
+                # amplitude changes from day to day (weekends, holidays)
+                base, t = _period_minima(base, t, p_points)
+                support = period.seconds
+                suffix = "period_minima"
+            else:
+                base = _phase_adjusted(base, p_points)
+                suffix = "phase_adjusted"
+            method = suffix if method == "bins" else method + "+" + suffix
     keep = np.isfinite(base)
-    return Floor(t[keep], base[keep], method)
+    return Floor(t[keep], base[keep], method, support)
+
+
+def _period_minima(x: np.ndarray, t: np.ndarray, period: int):
+    """Minimum over one whole period, every quarter period (centred windows)."""
+    step = max(1, period // 4)
+    m = x.shape[0]
+    centres = np.arange(m - 1 - period // 2, period // 2 - 1, -step)[::-1]
+    lows = nan_rolling(x, period, np.nanmin)[centres]
+    ok = np.isfinite(x)
+    counts = np.convolve(ok.astype(float), np.ones(period), mode="same")[centres]
+    lows = np.where(counts >= period // 2, lows, np.nan)
+    return lows, t[centres]
 
 
 def _phase_adjusted(x: np.ndarray, period: int) -> np.ndarray:

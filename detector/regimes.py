@@ -257,7 +257,8 @@ def judge_floor(floor: Floor, *, level: float, period: float | None, config: Con
         i0 = max(prev["start"], prev["end"] - max(3, (prev["end"] - prev["start"]) // 3))
     t_reg, y_reg = t_all[i0:], y_all[i0:]
     n_reg = y_reg.shape[0]
-    duration = float(t_all[-1] - onset)
+    # each floor point summarises `support` seconds: the regime's evidence spans that much more
+    duration = float(t_all[-1] - onset) + floor.support
     lifetime_span = max(lifetime[1] - lifetime[0], 1e-9)
     plateau_len = float(t_all[-1] - last_growth)
 

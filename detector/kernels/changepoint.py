@@ -1,0 +1,283 @@
+"""Exact penalised change points in the mean (L2 cost): PELT, and FPOP for long signals.
+
+``pelt(signal, penalty, min_size=2, jump=5)`` returns what
+``ruptures.Pelt(model="l2", min_size=min_size, jump=jump).fit(signal).predict(pen=penalty)``
+returns. With ``jump=1`` it switches by itself to functional pruning (FPOP,
+Maidstone et al. 2017), exact like PELT but O(n log n) expected even when
+changes are rare, where PELT's candidate set grows with the segment length.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from ._validate import as_float_array, check_float, check_int
+
+
+@njit(cache=True)
+def _prefix(y):
+    n = y.shape[0]
+    s1 = np.zeros(n + 1)
+    s2 = np.zeros(n + 1)
+    for i in range(n):
+        s1[i + 1] = s1[i] + y[i]
+        s2[i + 1] = s2[i] + y[i] * y[i]
+    return s1, s2
+
+
+@njit(cache=True)
+def _l2(s1, s2, a, b):
+    # sum of squared deviations from the mean of y[a:b]
+    m = b - a
+    d = s1[b] - s1[a]
+    v = (s2[b] - s2[a]) - d * d / m
+    return v if v > 0.0 else 0.0
+
+
+@njit(cache=True)
+def _pelt_kernel(y, pen, min_size, jump):
+    """ruptures' PELT, step for step: the same admissible points, pruning and ties."""
+    n = y.shape[0]
+    s1, s2 = _prefix(y)
+    big = n + 1
+    best = np.full(big, np.inf)
+    prev = np.full(big, -1, np.int64)
+    best[0] = 0.0
+    # breakpoint candidates: multiples of jump >= min_size, then n
+    ind = []
+    for k in range(0, n, jump):
+        if k >= min_size:
+            ind.append(k)
+    ind.append(n)
+    adm = np.empty(len(ind) + 1, np.int64)
+    n_adm = 0
+    vals = np.empty(len(ind) + 1)
+    for bkp in ind:
+        adm[n_adm] = ((bkp - min_size) // jump) * jump
+        n_adm += 1
+        bv = np.inf
+        bt = -1
+        for k in range(n_adm):
+            t = adm[k]
+            if not np.isfinite(best[t]):
+                vals[k] = np.nan  # no partition of [0, t): ruptures skips it
+                continue
+            v = best[t] + (_l2(s1, s2, t, bkp) + pen)
+            vals[k] = v
+            if v < bv:
+                bv = v
+                bt = t
+        best[bkp] = bv
+        prev[bkp] = bt
+        kept = 0
+        for k in range(n_adm):
+            if vals[k] == vals[k] and vals[k] <= bv + pen:
+                adm[kept] = adm[k]
+                kept += 1
+        n_adm = kept
+    out = []
+    e = n
+    while e > 0:
+        out.append(e)
+        e = prev[e]
+    out.reverse()
+    return np.array(out, dtype=np.int64)
+
+
+@njit(cache=True)
+def _fpop_kernel(y, pen, min_size):
+    """Exact optimal partition by functional pruning (L2, every point admissible)."""
+    n = y.shape[0]
+    s1, s2 = _prefix(y)
+    best = np.full(n + 1, np.inf)
+    prev = np.full(n + 1, -1, np.int64)
+    best[0] = 0.0
+    # intervals of mu where a candidate is optimal: (lo, hi, owner)
+    cap = 64
+    lo = np.empty(cap)
+    hi = np.empty(cap)
+    own = np.empty(cap, np.int64)
+    n_iv = 0
+    nlo = np.empty(cap)
+    nhi = np.empty(cap)
+    nown = np.empty(cap, np.int64)
+    alive = np.zeros(n + 1, np.bool_)
+    cands = np.empty(n + 1, np.int64)
+    for t in range(min_size, n + 1):
+        tau = t - min_size
+        if tau == 0 or (tau >= min_size and np.isfinite(best[tau])):
+            # insert tau: it takes from each interval the part where it is strictly better
+            if n_iv == 0:
+                lo[0] = -np.inf
+                hi[0] = np.inf
+                own[0] = tau
+                n_iv = 1
+            else:
+                if 3 * n_iv + 2 > nlo.shape[0]:
+                    size = 2 * (3 * n_iv + 2)
+                    nlo = np.empty(size)
+                    nhi = np.empty(size)
+                    nown = np.empty(size, np.int64)
+                m = 0
+                for k in range(n_iv):
+                    o = own[k]
+                    # q_tau - q_o = (F(tau) - F(o)) - sum_{o<i<=tau} (y_i - mu)^2
+                    cnt = tau - o
+                    mean = (s1[tau] - s1[o]) / cnt
+                    sse = _l2(s1, s2, o, tau)
+                    gap = best[tau] - best[o] - sse
+                    a = lo[k]
+                    b = hi[k]
+                    if gap < 0.0:
+                        # tau better everywhere
+                        nlo[m] = a
+                        nhi[m] = b
+                        nown[m] = tau
+                        m += 1
+                        continue
+                    r = math.sqrt(gap / cnt)
+                    slack = 1e-9 * (abs(mean) + r + 1.0)
+                    r1 = mean - r - slack  # o keeps [r1, r2] (widened: never prune by rounding)
+                    r2 = mean + r + slack
+                    if a < r1:
+                        nlo[m] = a
+                        nhi[m] = min(b, r1)
+                        nown[m] = tau
+                        m += 1
+                    kl = max(a, r1)
+                    kh = min(b, r2)
+                    if kl <= kh:
+                        nlo[m] = kl
+                        nhi[m] = kh
+                        nown[m] = o
+                        m += 1
+                    if b > r2:
+                        nlo[m] = max(a, r2)
+                        nhi[m] = b
+                        nown[m] = tau
+                        m += 1
+                # merge neighbours with the same owner
+                if m > lo.shape[0]:
+                    lo = np.empty(2 * m)
+                    hi = np.empty(2 * m)
+                    own = np.empty(2 * m, np.int64)
+                n_iv = 0
+                for k in range(m):
+                    if n_iv > 0 and own[n_iv - 1] == nown[k] and hi[n_iv - 1] >= nlo[k]:
+                        hi[n_iv - 1] = max(hi[n_iv - 1], nhi[k])
+                    else:
+                        lo[n_iv] = nlo[k]
+                        hi[n_iv] = nhi[k]
+                        own[n_iv] = nown[k]
+                        n_iv += 1
+        # candidates still optimal somewhere, in increasing order (ties: smallest wins)
+        nc = 0
+        for k in range(n_iv):
+            o = own[k]
+            if not alive[o]:
+                alive[o] = True
+                cands[nc] = o
+                nc += 1
+        for k in range(nc):
+            alive[cands[k]] = False
+        cs = np.sort(cands[:nc])
+        bv = np.inf
+        bt = -1
+        for k in range(nc):
+            o = cs[k]
+            v = best[o] + (_l2(s1, s2, o, t) + pen)
+            if v < bv:
+                bv = v
+                bt = o
+        best[t] = bv
+        prev[t] = bt
+    out = []
+    e = n
+    while e > 0:
+        out.append(e)
+        e = prev[e]
+    out.reverse()
+    return np.array(out, dtype=np.int64)
+
+
+def pelt(signal, penalty: float, *, min_size: int = 2, jump: int = 5) -> list[int]:
+    """Penalised change points in the mean (L2 cost), equal to ruptures' Pelt.
+
+    Parameters
+    ----------
+    signal : array_like
+        1-D finite values.
+    penalty : float
+        Cost of one more segment (units of the signal squared), >= 0.
+    min_size : int, default 2
+        Shortest segment (samples), >= 1.
+    jump : int, default 5
+        Breakpoints only at multiples of ``jump`` (samples), >= 1.
+
+    Returns
+    -------
+    list of int
+        Segment ends, the last one ``len(signal)``.
+
+    Notes
+    -----
+    Equals ``ruptures.Pelt(model="l2", min_size=min_size, jump=jump)
+    .fit(signal).predict(pen=penalty)`` (same admissible points, pruning and
+    tie-breaking; costs from prefix sums of the centred signal, which agree
+    with ruptures' per-slice variance to rounding). With ``jump=1`` the exact
+    FPOP path is used: the same breakpoints, O(n log n) expected instead of
+    PELT's O(n^2) when changes are rare.
+
+    Raises
+    ------
+    ValueError
+        ``signal`` not 1-D, empty, holding NaN/inf or too short for
+        ``min_size`` and ``jump``; ``penalty`` negative; ``min_size`` or
+        ``jump`` < 1.
+    """
+    y = as_float_array(signal, "signal", min_length=1)
+    penalty = check_float(penalty, "penalty", minimum=0.0)
+    min_size = check_int(min_size, "min_size", minimum=1)
+    jump = check_int(jump, "jump", minimum=1)
+    if not np.all(np.isfinite(y)):
+        raise ValueError("signal must be finite (drop or fill NaN and inf first)")
+    n = y.shape[0]
+    if min_size > n:  # ruptures' sanity check for zero breakpoints
+        raise ValueError(f"signal has {n} samples, fewer than min_size={min_size}")
+    yc = y - y.mean()  # centred: sums of squares keep their digits at large levels
+    if jump == 1:
+        return _fpop_kernel(yc, penalty, max(min_size, 1)).tolist()
+    return _pelt_kernel(yc, penalty, min_size, jump).tolist()
+
+
+def pelt_plain(signal, penalty: float, *, min_size: int = 2, jump: int = 5) -> list[int]:
+    """:func:`pelt` without the FPOP switch (PELT even for ``jump=1``); for tests and benchmarks."""
+    y = as_float_array(signal, "signal", min_length=1)
+    penalty = check_float(penalty, "penalty", minimum=0.0)
+    min_size = check_int(min_size, "min_size", minimum=1)
+    jump = check_int(jump, "jump", minimum=1)
+    if not np.all(np.isfinite(y)):
+        raise ValueError("signal must be finite (drop or fill NaN and inf first)")
+    if min_size > y.shape[0]:
+        raise ValueError(f"signal has {y.shape[0]} samples, fewer than min_size={min_size}")
+    return _pelt_kernel(y - y.mean(), penalty, min_size, jump).tolist()
+
+
+def pelt_linear(signal, penalty: float, *, min_size: int = 3) -> list[int]:
+    """Change points in level and slope: optimal partition into least-squares lines.
+
+    See :func:`detector.kernels.linear_segments` (this is the same search on
+    sample positions): the cost of a segment is the residual sum of squares of
+    its own line, so both level and slope may change at a breakpoint.
+
+    Returns
+    -------
+    list of int
+        Segment ends, the last one ``len(signal)``.
+    """
+    from .segment import linear_segments
+
+    return linear_segments(signal, penalty, min_size=min_size)

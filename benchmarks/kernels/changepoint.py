@@ -1,0 +1,59 @@
+"""PELT (and its FPOP path) against ruptures."""
+
+import numpy as np
+
+from benchmarks.kernels.common import Case, Target
+from detector.kernels import pelt
+from detector.kernels.changepoint import pelt_plain
+
+
+def _pieces(n, rng):
+    """Unit noise around 11 levels (10 changes)."""
+    levels = rng.normal(0, 5, 11)
+    return (np.repeat(levels, n // 11 + 1)[:n] + rng.normal(0, 1, n),)
+
+
+def _pen(x):
+    return 3 * np.log(x.shape[0])
+
+
+def _ruptures(jump):
+    def run(x):
+        import ruptures as rpt
+
+        return rpt.Pelt(model="l2", min_size=2, jump=jump).fit(x).predict(pen=_pen(x))
+    return run
+
+
+CASES = [
+    Case("pelt l2 jump=5", _pieces, lambda x: pelt(x, _pen(x), min_size=2, jump=5),
+         "ruptures Pelt l2 jump=5", _ruptures(5), peer_max_n=10_000,
+         peer_limit_reason="6-30 s at 10k, grows as n^2.3", repeats=3,
+         sizes=(10_000, 100_000, 1_000_000)),
+    Case("pelt l2 jump=1 (FPOP)", _pieces, lambda x: pelt(x, _pen(x), min_size=2, jump=1),
+         "ruptures Pelt l2 jump=1", _ruptures(1), peer_max_n=2_000,
+         peer_limit_reason="68 s at 5k", sizes=(2_000, 10_000, 100_000, 1_000_000),
+         extra={"always_sizes": (2_000,)},
+         repeats=3),
+    Case("pelt l2 jump=1 (FPOP) vs plain PELT", _pieces,
+         lambda x: pelt(x, _pen(x), min_size=2, jump=1), "our plain PELT, jump=1",
+         lambda x: pelt_plain(x, _pen(x), min_size=2, jump=1), peer_max_n=100_000,
+         peer_limit_reason="quadratic when changes are rare", sizes=(10_000, 100_000, 1_000_000),
+         repeats=3),
+]
+
+
+def _ratio(results, name, n):
+    ours, peer = results[(name, n)]
+    if not isinstance(peer, float):
+        raise KeyError(f"no peer time for {name} at {n}")
+    return peer / ours
+
+
+TARGETS = [
+    Target(">= 1000x ruptures at n=1e4, jump=5",
+           lambda r: (lambda k: (k >= 1000, f"{k:,.0f}x"))(_ratio(r, "pelt l2 jump=5", 10_000))),
+    Target("pelt(x, 3 log n, min_size=2, jump=1) on 1e6 samples with 10 changes <= 2 s",
+           lambda r: (lambda s: (s <= 2.0, f"{s:.2f} s"))(
+               r[("pelt l2 jump=1 (FPOP)", 1_000_000)][0])),
+]

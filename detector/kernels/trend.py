@@ -9,7 +9,8 @@ narrowing the slope interval until few enough pairs remain to list them.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 from numba import njit
@@ -107,12 +108,13 @@ class MannKendallResult:
         Mann-Kendall score: concordant minus discordant pairs.
     var_s : float
         Variance of ``s`` (tie-corrected; times n/n* with Hamed-Rao).
-    slope, intercept : float
-        Sen's slope (value units per sample) and intercept.
     n : int
         Samples used (NaN dropped).
     n_ns_ratio : float
         Hamed-Rao variance correction n/n* (1.0 without correction).
+    slope, intercept : float
+        Sen's slope (value units per sample) and intercept (properties,
+        computed on first access: O(n log n) but costlier than the test).
     """
 
     trend: str
@@ -122,10 +124,26 @@ class MannKendallResult:
     tau: float
     s: int
     var_s: float
-    slope: float
-    intercept: float
     n: int
     n_ns_ratio: float = 1.0
+    _sen_input: tuple | None = field(default=None, repr=False, compare=False)
+
+    @cached_property
+    def _sen(self) -> tuple[float, float]:
+        # Sen's slope costs more than the test itself: computed on first use only
+        if self._sen_input is None:
+            return math.nan, math.nan
+        return _sen_on_positions(*self._sen_input)
+
+    @property
+    def slope(self) -> float:
+        """Sen's slope (value units per sample), over the original sample positions."""
+        return self._sen[0]
+
+    @property
+    def intercept(self) -> float:
+        """Intercept of the Kendall-Theil line, as pymannkendall computes it."""
+        return self._sen[1]
 
 
 def _z_score(s: float, var_s: float) -> float:
@@ -200,14 +218,18 @@ def mann_kendall(x, *, correction: str | None = None, alpha: float = 0.05,
         s, var_s = 0, 0.0
     s = int(s)
     tau = s / (0.5 * n * (n - 1)) if n >= 2 else math.nan
-    slope, intercept = _sen_on_positions(x, finite)
     ratio = 1.0
+    result_sen = (x, finite)
     if correction == "hamed_rao":
+        slope, intercept = _sen_on_positions(x, finite)
         ratio = _hamed_rao_ratio(xs, slope, alpha, lag)
         var_s = var_s * ratio
     z = _z_score(s, var_s)
     p, h, trend = _p_value(z, alpha)
-    return MannKendallResult(trend, h, p, z, tau, s, var_s, slope, intercept, n, ratio)
+    result = MannKendallResult(trend, h, p, z, tau, s, var_s, n, ratio, result_sen)
+    if correction == "hamed_rao":
+        result.__dict__["_sen"] = (slope, intercept)  # already computed: keep it
+    return result
 
 
 def _sen_on_positions(x: np.ndarray, finite: np.ndarray) -> tuple[float, float]:
@@ -327,57 +349,70 @@ def _all_slopes(y, x, n_pairs):
     return out[:k]
 
 
-def _select_rank(yc, xc, y, x, rank, n_pairs, lo, hi, rng):
-    """The float slope of 0-based ``rank`` among all pairs with distinct x.
+def _select_ranks(yc, xc, y, x, ranks, n_pairs, lo, hi, rng):
+    """The float slopes of the adjacent 0-based ``ranks`` (k or k, k+1) among all pairs
+    with distinct x.
 
-    Keeps a slope band [lo, hi) holding the rank (``#slopes < lo <= rank <
-    #slopes < hi``), shrinks it with trial slopes drawn from a sample of the
-    pairs inside it (each trial costs one O(n log n) count), and lists the
-    pairs of the band once at most ~4n remain.
+    Keeps a slope band [lo, hi) holding the ranks (``#slopes < lo <= k1`` and
+    ``k2 < #slopes < hi``) and shrinks it with trial slopes (each trial costs
+    one O(n log n) count): quantiles of a random sample of the pairs while it
+    still has points inside the band, then interpolation on the counts with a
+    bisection safeguard. Once few enough pairs remain they are listed, and the
+    ranks picked with a partial sort.
     """
     n = y.shape[0]
+    k1, k2 = ranks
     budget = max(4 * n, 4096)
     c_lo, c_hi = 0, n_pairs
-    sample = np.empty(0)
-    for _ in range(100):
+    sample = _sample_pairs(yc, xc, rng, 2 * n)
+    for _ in range(200):
         if c_hi - c_lo <= budget:
             break
-        if sample.size < 32:
-            sample = _sample_band(yc, xc, lo, hi, rng, (c_hi - c_lo) / n_pairs, n)
-        if sample.size >= 8:
-            frac = (rank + 0.5 - c_lo) / (c_hi - c_lo)
-            spread = 2.0 / math.sqrt(sample.size)
-            trials = [np.quantile(sample, min(1.0, max(0.0, frac - spread))),
-                      np.quantile(sample, min(1.0, max(0.0, frac + spread)))]
-        else:
-            trials = [0.5 * (lo + hi)]
+        inside = sample[(sample >= lo) & (sample < hi)]
+        frac = (0.5 * (k1 + k2) + 0.5 - c_lo) / (c_hi - c_lo)
+        if inside.size >= 16:
+            spread = 2.0 / math.sqrt(inside.size)
+            q = np.quantile(inside, [min(1.0, max(0.0, frac - spread)),
+                                     min(1.0, max(0.0, frac + spread))])
+            trials = [float(q[0]), float(q[1])]
+        else:  # interpolate on the counts; bisect when that stalls
+            trials = [lo + (hi - lo) * min(0.95, max(0.05, frac)), 0.5 * (lo + hi)]
+        width = c_hi - c_lo
         for s in trials:
             if not lo < s < hi:
                 continue
             c = int(_count_below(yc, xc, s))
-            if c <= rank:
+            if c <= k1:
                 lo, c_lo = s, c
-            else:
+            elif c > k2:
                 hi, c_hi = s, c
-        sample = sample[(sample >= lo) & (sample < hi)]
+            # else k1 < c <= k2: s falls between the two middle slopes; keep the band
+        if c_hi - c_lo == width and not lo < 0.5 * (lo + hi) < hi:
+            break  # the band cannot be split further in floating point
+        if c_hi - c_lo == width and inside.size < 16:
+            s = 0.5 * (lo + hi)  # both trials straddled the middle pair: bisect once more
+            c = int(_count_below(yc, xc, s))
+            if c <= k1:
+                lo, c_lo = s, c
+            elif c > k2:
+                hi, c_hi = s, c
+            else:
+                break
     slopes, count = _pairs_between(yc, xc, y, x, lo, hi, c_hi - c_lo + 64)
-    slopes = np.sort(slopes)
-    k = rank - c_lo
-    if count != c_hi - c_lo or not 0 <= k < slopes.shape[0]:
+    if count != c_hi - c_lo or not 0 <= k1 - c_lo <= k2 - c_lo < slopes.shape[0]:
         raise ArithmeticError("slope selection lost track of ranks (rounding); please report")
-    return float(slopes[k])
+    part = np.partition(slopes, [k1 - c_lo, k2 - c_lo])
+    return float(part[k1 - c_lo]), float(part[k2 - c_lo])
 
 
-def _sample_band(yc, xc, lo, hi, rng, share, n):
-    """Random slopes of pairs inside [lo, hi) (rejection sampling from all pairs)."""
-    want = 4 * n if n < 5000 else 2 * n
-    draws = int(min(50_000_000, max(want, want / max(share, 1e-9) * 1.5)))
-    i = rng.integers(0, n, draws)
-    j = rng.integers(0, n, draws)
+def _sample_pairs(yc, xc, rng, k):
+    """Slopes of ``k`` random pairs with distinct x (unsorted)."""
+    n = yc.shape[0]
+    i = rng.integers(0, n, k)
+    j = rng.integers(0, n, k)
     dx = xc[j] - xc[i]
     ok = dx != 0
-    s = (yc[j][ok] - yc[i][ok]) / dx[ok]
-    return np.sort(s[(s >= lo) & (s < hi)])
+    return (yc[j][ok] - yc[i][ok]) / dx[ok]
 
 
 def theil_sen(y, x=None) -> tuple[float, float]:
@@ -421,8 +456,11 @@ def theil_sen(y, x=None) -> tuple[float, float]:
     n = y.shape[0]
     if n < 2:
         return math.nan, math.nan
-    order = np.lexsort((y, x))
-    ys, xs = np.ascontiguousarray(y[order]), np.ascontiguousarray(x[order])
+    if n > 1 and np.all(x[1:] > x[:-1]):  # already in x order (sample positions, times)
+        ys, xs = np.ascontiguousarray(y), np.ascontiguousarray(x)
+    else:
+        order = np.lexsort((y, x))
+        ys, xs = np.ascontiguousarray(y[order]), np.ascontiguousarray(x[order])
     tie_pairs, _ = _tie_terms(xs)
     n_pairs = n * (n - 1) // 2 - int(tie_pairs)
     if n_pairs == 0:
@@ -440,8 +478,7 @@ def theil_sen(y, x=None) -> tuple[float, float]:
         bound = float(np.ptp(yc)) / min_dx + 1.0
         lo, hi = -bound * (1 + 1e-9) - 1.0, bound * (1 + 1e-9) + 1.0
         rng = np.random.default_rng(0x5EED)
-        a = _select_rank(yc, xc, ys, xs, k1, n_pairs, lo, hi, rng)
-        b = a if k2 == k1 else _select_rank(yc, xc, ys, xs, k2, n_pairs, lo, hi, rng)
+        a, b = _select_ranks(yc, xc, ys, xs, (k1, k2), n_pairs, lo, hi, rng)
     slope = float(a) if k1 == k2 else float((a + b) / 2)
     intercept = float(np.median(y) - slope * np.median(x))
     return slope, intercept

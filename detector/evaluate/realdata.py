@@ -55,9 +55,12 @@ def find_data_dir(explicit: str | Path | None = None) -> Path | None:
 
     Returns None when none exists.
     """
-    candidates = []
     if explicit is not None:
-        candidates.append(Path(explicit))
+        if (Path(explicit) / "labels.json").is_file():
+            return Path(explicit)
+        raise InputError("no labels.json here (expected the shared/datasets folder)",
+                         source=str(explicit))
+    candidates = []
     if os.environ.get("DETECTOR_DATA_DIR"):
         candidates.append(Path(os.environ["DETECTOR_DATA_DIR"]))
     repo = Path(__file__).resolve().parents[2]
@@ -65,9 +68,6 @@ def find_data_dir(explicit: str | Path | None = None) -> Path | None:
     for c in candidates:
         if (c / "labels.json").is_file():
             return c
-    if explicit is not None:
-        raise InputError("no labels.json here (expected the shared/datasets folder)",
-                         source=str(explicit))
     return None
 
 

@@ -1,0 +1,275 @@
+"""Run the detector and the baselines over a labelled dataset and score them."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+import numpy as np
+
+from ..errors import InputError
+from . import metrics
+from .baselines import BASELINES, BaselineResult
+
+#: Detectors ``detector eval`` knows, ours first.
+DETECTORS = ("detector", *BASELINES)
+
+
+@dataclass
+class Item:
+    """One series to evaluate: arrays, limit and labels (leak/onset, or anomaly windows)."""
+
+    id: str
+    timestamps: np.ndarray
+    values: np.ndarray
+    limit: float | None = None
+    leak: bool | None = None
+    onset: float | None = None
+    pattern: str = ""
+    windows: list | None = None
+
+
+@dataclass
+class Outcome:
+    """What one detector said about one series."""
+
+    leak: bool
+    onset: float | None = None
+    error: str | None = None
+
+
+@dataclass
+class DetectorScore:
+    """One row of the results."""
+
+    detector: str
+    precision: float
+    recall: float
+    f1: float
+    fpr: float
+    onset_error: float
+    delay: float
+    seconds: float
+    errors: int = 0
+    extra: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        row = {k: _num(getattr(self, k)) for k in ("precision", "recall", "f1", "fpr",
+                                                  "onset_error", "delay", "seconds")}
+        return {"detector": self.detector, **row, "errors": self.errors,
+                **{k: _num(v) for k, v in self.extra.items()}}
+
+
+def _num(v):
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    return v
+
+
+def our_detector(t, v, limit) -> BaselineResult:
+    """``detector.analyze`` as a baseline-shaped function."""
+    from ..pipeline import analyze
+
+    rep = analyze(v, t, limit=limit)
+    return BaselineResult(rep.leak, rep.onset)
+
+
+def detector_function(name: str) -> Callable:
+    """The function behind a detector name."""
+    if name == "detector":
+        return our_detector
+    if name in BASELINES:
+        return BASELINES[name]
+    raise InputError(f"unknown detector {name!r}; choose from {', '.join(DETECTORS)}",
+                     source="--detectors")
+
+
+def run(items: Sequence[Item], detectors: Iterable[str] = DETECTORS, *,
+        replay_checkpoints: int = 10, progress: Callable[[str, int], None] | None = None):
+    """Score each detector on ``items``.
+
+    Returns
+    -------
+    (scores, outcomes) : (list of DetectorScore, dict name -> list of Outcome)
+    """
+    scores, outcomes = [], {}
+    for name in detectors:
+        fn = detector_function(name)
+        start = time.perf_counter()
+        outs = []
+        for item in items:
+            try:
+                r = fn(item.timestamps, item.values, item.limit)
+                outs.append(Outcome(bool(r.leak), r.onset))
+            except Exception as exc:  # noqa: BLE001 - one series must not stop the eval
+                outs.append(Outcome(False, None, f"{type(exc).__name__}: {exc}"))
+            if progress is not None:
+                progress(name, 1)
+        seconds = time.perf_counter() - start
+        outcomes[name] = outs
+        labelled = [(i, o) for i, o in zip(items, outs) if i.leak is not None]
+        conf = metrics.confusion([i.leak for i, _ in labelled], [o.leak for _, o in labelled])
+        onset_errs = [metrics.onset_error(i.onset, o.onset, _span(i))
+                      for i, o in labelled if i.leak and o.leak]
+        delays = []
+        for i, o in labelled:
+            if i.leak and o.leak and i.onset is not None:
+                def detect(t, v, fn=fn, limit=i.limit):
+                    try:
+                        return bool(fn(t, v, limit).leak)
+                    except Exception:  # noqa: BLE001
+                        return False
+                d = metrics.replay_delay(detect, i.timestamps, i.values, i.onset,
+                                         checkpoints=replay_checkpoints)
+                if d is not None:
+                    delays.append(d)
+        scores.append(DetectorScore(
+            name, conf.precision, conf.recall, conf.f1, conf.fpr,
+            metrics.median_or_nan(onset_errs), metrics.median_or_nan(delays), seconds,
+            errors=sum(o.error is not None for o in outs)))
+    return scores, outcomes
+
+
+def _span(item: Item) -> float:
+    return float(item.timestamps[-1] - item.timestamps[0]) if item.timestamps.size else 0.0
+
+
+def synthetic_items(n_series: int, seed: int) -> list[Item]:
+    """The generator's dataset as evaluation items."""
+    from .synthetic import generate_dataset
+
+    return [Item(s.id, s.timestamps, s.values, s.limit, s.leak, s.onset, s.pattern)
+            for s in generate_dataset(n_series, seed=seed)]
+
+
+def directory_items(path: Path) -> list[Item]:
+    """A dataset written by ``datasets/synthetic.py``: a series file and ``labels.json``."""
+    from ..sources import read_path
+
+    labels_path = path / "labels.json"
+    if not labels_path.is_file():
+        raise InputError("no labels.json here", source=str(path))
+    labels = json.loads(labels_path.read_text())
+    labels = labels.get("series", labels)
+    files = [p for p in sorted(path.iterdir()) if p.name != "labels.json" and
+             p.name.endswith((".csv", ".csv.gz", ".parquet"))]
+    if not files:
+        raise InputError("no series file (.csv, .csv.gz or .parquet) beside labels.json",
+                         source=str(path))
+    items = []
+    for f in files:
+        for s in read_path(f):
+            lab = labels.get(s.id)
+            if lab is None:
+                raise InputError(f"series {s.id!r} has no entry in labels.json", source=str(f))
+            items.append(Item(s.id, np.array(s.timestamps), np.array(s.values), lab.get("limit"),
+                              bool(lab["leak"]), lab.get("onset"), lab.get("pattern", "")))
+    return items
+
+
+def real_items(source: str, data_dir: Path | None) -> list[Item]:
+    """A real set from ``shared/datasets`` (labels: no leak; NAB: anomaly windows)."""
+    from .realdata import find_data_dir, load
+
+    folder = find_data_dir(data_dir)
+    if folder is None:
+        raise InputError("the real datasets were not found: pass --data-dir (the "
+                         "shared/datasets folder) or set DETECTOR_DATA_DIR", source="--dataset")
+    items = []
+    for r in load(folder, sources=(source,)):
+        leak = False if source != "nab" else None  # healthy by construction; NAB: windows
+        # Alibaba's values are percent of the machine's memory: the limit is 100
+        limit = 100.0 if source == "jindal_alibaba" else None
+        items.append(Item(r.id, np.array(r.series.timestamps), np.array(r.series.values),
+                          limit, leak, None, source, r.anomaly_windows))
+    return items
+
+
+def nab_scores(items: Sequence[Item], *, window=3600.0, k=2.0, hold=300.0) -> dict:
+    """The sliding mean +- k sigma rule on NAB: event precision/recall and the NAB score."""
+    from .. import rules
+
+    raws, counts, precisions, recalls = [], [], [], []
+    for item in items:
+        if not item.windows and item.windows != []:
+            continue
+        t, v = item.timestamps, item.values
+        cond = rules.persistent(t, rules.dynamic_band(t, v, window=window, k=k, side="both"),
+                                for_seconds=hold)
+        raw, n_windows = metrics.nab_raw_score(t, cond, item.windows)
+        raws.append(raw)
+        counts.append(n_windows)
+        p, r = metrics.event_precision_recall(t, cond, item.windows)
+        precisions.append(p)
+        if not math.isnan(r):
+            recalls.append(r)
+    return {"nab_score": metrics.nab_normalised(raws, counts),
+            "event_precision": float(np.mean(precisions)) if precisions else math.nan,
+            "event_recall": float(np.mean(recalls)) if recalls else math.nan,
+            "n_series": len(raws)}
+
+
+def render_table(report: dict) -> str:
+    """The results as an aligned text table."""
+    head = ("detector", "precision", "recall", "F1", "FPR", "onset err", "delay", "seconds")
+    rows = []
+    for r in report["results"]:
+        def f(key, fmt="{:.3f}"):
+            v = r.get(key)
+            return "-" if v is None else fmt.format(v)
+        delay = r.get("delay")
+        rows.append((r["detector"], f("precision"), f("recall"), f("f1"), f("fpr"),
+                     f("onset_error"), "-" if delay is None else f"{delay / 3600:.1f} h",
+                     f("seconds", "{:.1f}")))
+    widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
+    lines = ["  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip()
+             for row in (head, *rows)]
+    out = f"dataset: {report['dataset']} ({report['n_series']} series)\n" + "\n".join(lines)
+    if "nab" in report:
+        n = report["nab"]
+        out += (f"\n\nNAB, sliding mean +- 2 sigma (1 h, 5 min hold): NAB score "
+                f"{n['nab_score']:.1f}, event precision {n['event_precision']:.3f}, "
+                f"event recall {n['event_recall']:.3f} over {n['n_series']} series")
+    return out + "\n"
+
+
+def gallery(items, outcomes, directory: Path, *, per_detector: int = 6) -> list[Path]:
+    """PNGs of the series each detector gets wrong (needs matplotlib: the ``plot`` extra)."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise InputError("--plots needs matplotlib: pip install 'detector[plot]'",
+                         source="--plots") from None
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, outs in outcomes.items():
+        wrong = [(i, o) for i, o in zip(items, outs) if i.leak is not None and i.leak != o.leak]
+        if not wrong:
+            continue
+        wrong = wrong[:per_detector]
+        fig, axes = plt.subplots(len(wrong), 1, figsize=(9, 1.9 * len(wrong)), squeeze=False)
+        for ax, (item, o) in zip(axes[:, 0], wrong):
+            hours = (item.timestamps - item.timestamps[0]) / 3600
+            ax.plot(hours, item.values / 2**20, lw=0.4)
+            kind = "missed leak" if item.leak else "false alarm"
+            ax.set_title(f"{item.id}: {kind} ({item.pattern})", fontsize=8)
+            if item.onset is not None:
+                ax.axvline((item.onset - item.timestamps[0]) / 3600, color="C2", lw=1)
+            if o.onset is not None:
+                ax.axvline((o.onset - item.timestamps[0]) / 3600, color="C3", lw=1, ls="--")
+            ax.set_ylabel("MiB", fontsize=7)
+            ax.tick_params(labelsize=6)
+        axes[-1, 0].set_xlabel("hours (green: true onset, red dashed: predicted)", fontsize=7)
+        fig.tight_layout()
+        path = directory / f"wrong-{name}.png"
+        fig.savefig(path, dpi=60)
+        plt.close(fig)
+        written.append(path)
+    return written

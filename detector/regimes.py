@@ -151,7 +151,7 @@ def _margin(value: float, threshold: float) -> float:
         return math.inf if value > 0 else -math.inf
     if value <= 0:
         return -math.inf
-    return math.log(value / threshold)
+    return math.log(value) - math.log(threshold)  # no overflow for extreme ratios
 
 
 def judge_floor(floor: Floor, *, level: float, period: float | None, config: Config,

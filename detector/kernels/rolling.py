@@ -70,42 +70,58 @@ def _mean_std_kernel(x, w, mean, std):
 
 @njit(cache=True)
 def _mean_std_finite_kernel(x, w, mean, std):
-    # the same sums without the missing-value bookkeeping, for all-finite input
+    # the same sums without the missing-value bookkeeping, for all-finite input;
+    # the first window is filled separately so the steady loop has no branches on i
     n = x.shape[0]
     inv_w = 1.0 / w
     inv_w1 = 1.0 / (w - 1)
-    run = 0
+    run = 0  # length of the current run of equal consecutive values
     prev = np.nan
-    for b in range(0, n, w):
+    shift = x[0]
+    s1 = 0.0
+    s2 = 0.0
+    for i in range(min(w, n)):
+        xi = x[i]
+        d = xi - shift
+        s1 += d
+        s2 += d * d
+        run = run + 1 if xi == prev else 1
+        prev = xi
+        if i < w - 1:
+            mean[i] = np.nan
+            std[i] = np.nan
+        elif run >= w:
+            mean[i] = xi
+            std[i] = 0.0
+        else:
+            m = s1 * inv_w
+            mean[i] = shift + m
+            std[i] = np.sqrt(max((s2 - s1 * m) * inv_w1, 0.0))
+    for b in range(w, n, w):
+        # restart the sums around a fresh shift every window
         shift = x[b]
         s1 = 0.0
         s2 = 0.0
-        for j in range(max(0, b - w + 1), b):
+        for j in range(b - w + 1, b + 1):
             d = x[j] - shift
             s1 += d
             s2 += d * d
         for i in range(b, min(b + w, n)):
+            if i > b:
+                d = x[i] - shift
+                dd = x[i - w] - shift
+                s1 += d - dd
+                s2 += d * d - dd * dd
             xi = x[i]
-            d = xi - shift
-            s1 += d
-            s2 += d * d
-            if i >= w and i != b:
-                d = x[i - w] - shift
-                s1 -= d
-                s2 -= d * d
             run = run + 1 if xi == prev else 1
             prev = xi
-            if i < w - 1:
-                mean[i] = np.nan
-                std[i] = np.nan
-            elif run >= w:
+            if run >= w:
                 mean[i] = xi
                 std[i] = 0.0
             else:
                 m = s1 * inv_w
                 mean[i] = shift + m
-                var = (s2 - s1 * m) * inv_w1
-                std[i] = np.sqrt(var) if var > 0.0 else 0.0
+                std[i] = np.sqrt(max((s2 - s1 * m) * inv_w1, 0.0))
 
 
 def rolling_mean_std(x, window: int, *, out_mean=None, out_std=None):

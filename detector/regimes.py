@@ -180,7 +180,7 @@ def judge_floor(floor: Floor, *, level: float, period: float | None, config: Con
     """
     from scipy import stats
 
-    from .kernels import linear_segments, segment_fits
+    from .kernels import linear_segments, segment_fits, theil_sen, theil_sen_interval
 
     t_all, y_all = _reduce(floor.t, floor.y, MAX_POINTS)
     n = y_all.shape[0]
@@ -235,7 +235,7 @@ def judge_floor(floor: Floor, *, level: float, period: float | None, config: Con
         plateau.insert(0, regime.pop())
     if not regime:
         shape = "level_shift" if any(up[1:]) or any(down[1:]) else "flat"
-        ts_slope, ts_icpt, lo, hi = stats.theilslopes(y_all, tr)
+        ts_slope, ts_icpt, lo, hi = theil_sen_interval(y_all, tr)
         return RegimeVerdict(False, False, slope=float(ts_slope), slope_interval=(lo, hi),
                              changepoints=changepoints, shape=shape,
                              stats={"floor_points": int(n), "noise_sigma": sigma,
@@ -266,7 +266,7 @@ def judge_floor(floor: Floor, *, level: float, period: float | None, config: Con
     # significance (autocorrelation-aware) and direction
     p, z, inflation = trend_test(y_reg)
     margins["significant"] = (math.log(config.alpha / max(p, 1e-300)) if z > 0 else -math.inf)
-    ts_slope, ts_icpt, lo, hi = stats.theilslopes(y_reg, t_reg - t0) if n_reg >= 3 else (
+    ts_slope, ts_icpt, lo, hi = theil_sen_interval(y_reg, t_reg - t0) if n_reg >= 3 else (
         0.0, 0.0, math.nan, math.nan)
     # size relative to noise and to level
     margins["above_noise"] = _margin(growth, config.min_noise_ratio * scale)
@@ -290,8 +290,8 @@ def judge_floor(floor: Floor, *, level: float, period: float | None, config: Con
     half = tc.shape[0] // 2
     ratio = math.inf
     if half >= 3:
-        s1 = stats.theilslopes(yc[:half], tc[:half])[0]
-        s2 = stats.theilslopes(yc[half:], tc[half:])[0]
+        s1 = theil_sen(yc[:half], tc[:half])[0]
+        s2 = theil_sen(yc[half:], tc[half:])[0]
         if s1 > 0:
             ratio = s2 / s1
             margins["not_saturating"] = _margin(ratio, config.saturation_ratio) if ratio > 0 \

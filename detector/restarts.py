@@ -70,7 +70,8 @@ def find_lifetimes(t: np.ndarray, v: np.ndarray, config: Config) -> Lifetimes:
     # a 3-point median removes single-sample scrape spikes (up or down), which are no
     # restarts, and keeps every level that holds for two samples or more
     v = v.copy()
-    v[1:-1] = np.median(np.stack((raw[:-2], raw[1:-1], raw[2:])), axis=0)
+    a, b, c = raw[:-2], raw[1:-1], raw[2:]
+    v[1:-1] = np.maximum(np.minimum(a, b), np.minimum(np.maximum(a, b), c))  # median of 3
     ahead = np.full(n, np.inf)
     for k in range(1, horizon + 1):  # lowest value within the next few samples
         ahead[:-k] = np.minimum(ahead[:-k], v[k:])

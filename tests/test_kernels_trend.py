@@ -197,3 +197,19 @@ def test_ols_nan_dropped_and_default_lags():
 def test_bad_arguments(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_theil_sen_interval_equals_scipy(seed):
+    from detector.kernels import theil_sen_interval
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(2, 400))
+    y = rng.integers(0, 6, n).astype(float) if seed % 2 else rng.normal(0, 1, n).cumsum()
+    x = rng.integers(0, n, n).astype(float) if seed % 3 == 0 else np.arange(n, dtype=float)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = stats.theilslopes(y, x)
+    got = theil_sen_interval(y, x)
+    for g, r in zip(got, (ref.slope, ref.intercept, ref.low_slope, ref.high_slope)):
+        assert close(g, float(r), rtol=1e-12, atol=1e-12), (got, ref)

@@ -30,6 +30,7 @@ _EXPORTS = {
     "ols": "trend",
     "OLSResult": "trend",
     "theil_sen": "trend",
+    "theil_sen_interval": "trend",
     "mann_kendall": "trend",
     "MannKendallResult": "trend",
     # change points

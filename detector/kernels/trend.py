@@ -484,6 +484,50 @@ def theil_sen(y, x=None) -> tuple[float, float]:
     return slope, intercept
 
 
+def theil_sen_interval(y, x=None, *, confidence: float = 0.95) -> tuple[float, float, float, float]:
+    """Theil-Sen slope, intercept and the slope's confidence interval, for small inputs.
+
+    Lists all pairwise slopes (O(n^2) memory: meant for a few thousand points)
+    and takes the interval of Sen (1968, eq. 2.6) with the variance corrected
+    for ties in x and y.
+
+    Returns
+    -------
+    (slope, intercept, low, high) : float
+        Equal to ``scipy.stats.theilslopes(y, x, alpha=confidence)``; NaN when no
+        pair has distinct x. NaN pairs are left out.
+    """
+    from scipy.special import ndtri
+
+    y = as_float_array(y, "y")
+    x = np.arange(y.shape[0], dtype=np.float64) if x is None else as_float_array(x, "x")
+    if x.shape[0] != y.shape[0]:
+        raise ValueError(f"x and y differ in length ({x.shape[0]} vs {y.shape[0]})")
+    ok = ~(np.isnan(y) | np.isnan(x))
+    y, x = y[ok], x[ok]
+    n = y.shape[0]
+    if n < 2:
+        return math.nan, math.nan, math.nan, math.nan
+    order = np.lexsort((y, x))
+    ys, xs = np.ascontiguousarray(y[order]), np.ascontiguousarray(x[order])
+    tie_pairs, x_ties = _tie_terms(xs)
+    n_pairs = n * (n - 1) // 2 - int(tie_pairs)
+    if n_pairs == 0:
+        return math.nan, math.nan, math.nan, math.nan
+    slopes = np.sort(_all_slopes(ys, xs, n_pairs))
+    slope = float(np.median(slopes))
+    intercept = float(np.median(y) - slope * np.median(x))
+    alpha = 1.0 - confidence if confidence > 0.5 else confidence
+    z = float(ndtri(alpha / 2.0))  # negative, as scipy uses it
+    _, y_ties = _tie_terms(np.sort(y))
+    sigsq = (n * (n - 1.0) * (2.0 * n + 5.0) - x_ties - y_ties) / 18.0
+    sigma = math.sqrt(sigsq) if sigsq > 0 else 0.0
+    nt = slopes.shape[0]
+    hi_i = min(int(np.round((nt - z * sigma) / 2.0)), nt - 1)
+    lo_i = max(int(np.round((nt + z * sigma) / 2.0)) - 1, 0)
+    return slope, intercept, float(slopes[lo_i]), float(slopes[hi_i])
+
+
 # ---------------------------------------------------------------- OLS
 
 

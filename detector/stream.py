@@ -105,7 +105,8 @@ class OnlineDetector:
         Hard cap on samples kept (default 200,000: a week at 3 s).
     cadence : float
         Seconds of data between re-runs of the pipeline for alert events
-        (default 3600: hourly, the time scale on which leaks show).
+        (default 3 h: leaks show over hours, and at 15 s scrapes a run every
+        720 samples keeps updates cheap; ``report`` is always current).
     clear_score : float
         Hysteresis: a leaking series stops leaking only when its score falls
         below this (default 0.3; it starts leaking at the verdict, score >= 0.5).
@@ -118,7 +119,7 @@ class OnlineDetector:
     """
 
     def __init__(self, limit=None, config: Config | None = None, *, history: float = 7 * 86400,
-                 max_samples: int = 200_000, cadence: float = 3600.0,
+                 max_samples: int = 200_000, cadence: float = 3 * 3600.0,
                  clear_score: float = 0.3, band_window: int = 240, band_k: float = 2.0,
                  series_id: str = "series"):
         if not history > 0:
@@ -222,9 +223,10 @@ class OnlineDetector:
                 self._end += 1
         # evict what falls out of the history window or the sample cap
         newest = self._t[self._end - 1]
-        cut = int(np.searchsorted(self._t[self._start:self._end], newest - self.history,
-                                  side="left"))
-        self._start += cut
+        if self._t[self._start] < newest - self.history:
+            cut = int(np.searchsorted(self._t[self._start:self._end], newest - self.history,
+                                      side="left"))
+            self._start += cut
         excess = (self._end - self._start) - self.max_samples
         if excess > 0:
             self._start += excess

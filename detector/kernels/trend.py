@@ -514,9 +514,7 @@ def theil_sen_interval(y, x=None, *, confidence: float = 0.95) -> tuple[float, f
     n_pairs = n * (n - 1) // 2 - int(tie_pairs)
     if n_pairs == 0:
         return math.nan, math.nan, math.nan, math.nan
-    slopes = np.sort(_all_slopes(ys, xs, n_pairs))
-    slope = float(np.median(slopes))
-    intercept = float(np.median(y) - slope * np.median(x))
+    slopes = _all_slopes(ys, xs, n_pairs)
     alpha = 1.0 - confidence if confidence > 0.5 else confidence
     z = float(ndtri(alpha / 2.0))  # negative, as scipy uses it
     _, y_ties = _tie_terms(np.sort(y))
@@ -525,7 +523,11 @@ def theil_sen_interval(y, x=None, *, confidence: float = 0.95) -> tuple[float, f
     nt = slopes.shape[0]
     hi_i = min(int(np.round((nt - z * sigma) / 2.0)), nt - 1)
     lo_i = max(int(np.round((nt + z * sigma) / 2.0)) - 1, 0)
-    return slope, intercept, float(slopes[lo_i]), float(slopes[hi_i])
+    k1, k2 = (nt - 1) // 2, nt // 2
+    part = np.partition(slopes, sorted({lo_i, hi_i, k1, k2}))  # four order statistics, O(n)
+    slope = float(part[k1]) if k1 == k2 else float((part[k1] + part[k2]) / 2)
+    intercept = float(np.median(y) - slope * np.median(x))
+    return slope, intercept, float(part[lo_i]), float(part[hi_i])
 
 
 # ---------------------------------------------------------------- OLS

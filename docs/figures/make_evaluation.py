@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import collections
 import datetime as dt
+
+import numpy as np
 import platform
 import sys
 from pathlib import Path
@@ -70,6 +72,28 @@ def main():
         if seed == 0:
             gallery = runner.gallery(items, outcomes, DOCS / "figures" / "gallery",
                                      per_detector=6)
+    # streaming: replay the leaks of seed 0 sample by sample through an OnlineDetector
+    from detector.stream import OnlineDetector
+
+    delays, detected, leaks = [], 0, 0
+    for item in runner.synthetic_items(340, 0):
+        if not item.leak:
+            continue
+        leaks += 1
+        det = OnlineDetector(limit=item.limit, history=14 * 86400, series_id=item.id)
+        first = None
+        for a, b in zip(item.timestamps.tolist(), item.values.tolist()):
+            if det.update(a, b) and first is None and det.leaking:
+                first = a
+        if first is not None:
+            detected += 1
+            delays.append(first - item.onset)
+    out += ["## Streaming detection delay (seed 0)", "",
+            f"The {leaks} leaking series of seed 0 replayed sample by sample through an "
+            f"`OnlineDetector` (default cadence: a pipeline run every 3 h of data, 14 days of "
+            f"history): {detected} raise a `leak_started` event; the median delay from the "
+            f"true onset to the event is {np.median(delays) / 3600:.1f} h (90th percentile "
+            f"{np.percentile(delays, 90) / 3600:.1f} h).", ""]
     out += ["### Our detector's mistakes by pattern (all seeds)", "",
             "| pattern | series | wrong |", "|---|---:|---:|"]
     for pattern in sorted(totals):

@@ -9,7 +9,7 @@ import ruptures as rpt
 from hypothesis import given, settings, strategies as st
 
 from detector.kernels import pelt, pelt_linear
-from detector.kernels.changepoint import pelt_plain
+from detector.kernels.changepoint import FPOP_MIN_SAMPLES, pelt_plain
 
 
 def ruptures_pelt(y, pen, min_size, jump):
@@ -60,7 +60,7 @@ def test_hypothesis_integer_data(values, pen, min_size, jump):
 @pytest.mark.parametrize("seed", range(8))
 def test_fpop_path_equals_plain_pelt_on_long_signals(seed):
     rng = np.random.default_rng(100 + seed)
-    n = int(rng.integers(500, 6000))
+    n = int(rng.integers(FPOP_MIN_SAMPLES + 1, 8000))
     y = signal(rng, n, ["pieces", "ties", "big", "negative"][seed % 4])
     pen = 3 * np.log(n) * float(rng.uniform(0.5, 2))
     ms = int(rng.integers(1, 8))
@@ -87,7 +87,10 @@ def total(y, ends, pen):
 
 
 @pytest.mark.parametrize("seed", range(10))
-def test_fpop_is_optimal_against_brute_force(seed):
+def test_fpop_is_optimal_against_brute_force(seed, monkeypatch):
+    import detector.kernels.changepoint as cp
+
+    monkeypatch.setattr(cp, "FPOP_MIN_SAMPLES", 0)  # force the FPOP path on tiny inputs
     rng = np.random.default_rng(200 + seed)
     n = int(rng.integers(2, 13))
     y = signal(rng, n, "pieces")
@@ -117,11 +120,38 @@ def test_finds_the_changes_of_a_long_signal():
     assert all(abs(a - b) <= 5 for a, b in zip(got, expected))
 
 
+def ruptures_clinear(y, pen, min_size, jump):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return rpt.Pelt(model="clinear", min_size=min_size, jump=jump).fit(
+            np.asarray(y, float)).predict(pen=pen)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_pelt_linear_equals_ruptures_clinear(seed):
+    rng = np.random.default_rng(300 + seed)
+    n = int(rng.integers(6, 200))
+    x = np.arange(n)
+    if seed % 2:
+        y = rng.integers(0, 4, n).astype(float)  # ties: equal costs must break alike
+    else:
+        y = np.where(x < n // 2, 0.0, (x - n // 2) * 0.5) + rng.normal(0, 1, n)
+    ms, jump, pen = int(rng.integers(1, 6)), int(rng.integers(1, 6)), float(rng.uniform(0.5, 30))
+    try:
+        ref = ruptures_clinear(y, pen, ms, jump)
+    except rpt.exceptions.BadSegmentationParameters:
+        with pytest.raises(ValueError):
+            pelt_linear(y, pen, min_size=ms, jump=jump)
+        return
+    assert pelt_linear(y, pen, min_size=ms, jump=jump) == ref
+
+
 def test_pelt_linear_finds_onset_of_growth():
     rng = np.random.default_rng(3)
     y = np.r_[np.zeros(200), np.arange(100) * 0.5] + rng.normal(0, 1, 300)
-    ends = pelt_linear(y, 50.0, min_size=5)
-    assert len(ends) == 2 and abs(ends[0] - 200) <= 5
+    ends = pelt_linear(y, 50.0, min_size=5, jump=1)
+    assert ends[-1] == 300 and any(abs(e - 200) <= 5 for e in ends[:-1])
+    assert pelt_linear(y, 50.0) == ruptures_clinear(y, 50.0, 3, 5)
 
 
 @pytest.mark.parametrize("call,match", [

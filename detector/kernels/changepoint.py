@@ -17,6 +17,12 @@ from numba import njit
 from ._validate import as_float_array, check_float, check_int
 
 
+#: With jump=1, signals longer than this take the FPOP path. Shorter ones are cheap for
+#: PELT, which also breaks exact ties between equal-cost partitions as ruptures does (FPOP
+#: may keep a different one of two exactly equal candidates: integer data, tiny n).
+FPOP_MIN_SAMPLES = 2000
+
+
 @njit(cache=True)
 def _prefix(y):
     n = y.shape[0]
@@ -38,10 +44,165 @@ def _l2(s1, s2, a, b):
 
 
 @njit(cache=True)
-def _pelt_kernel(y, pen, min_size, jump):
-    """ruptures' PELT, step for step: the same admissible points, pruning and ties."""
+def _block_sum(a, lo, n):
+    # numpy's pairwise summation on a block of at most 128 values
+    if n < 8:
+        res = 0.0
+        for i in range(lo, lo + n):
+            res += a[i]
+        return res
+    r0 = a[lo]
+    r1 = a[lo + 1]
+    r2 = a[lo + 2]
+    r3 = a[lo + 3]
+    r4 = a[lo + 4]
+    r5 = a[lo + 5]
+    r6 = a[lo + 6]
+    r7 = a[lo + 7]
+    i = 8
+    while i < n - (n % 8):
+        r0 += a[lo + i]
+        r1 += a[lo + i + 1]
+        r2 += a[lo + i + 2]
+        r3 += a[lo + i + 3]
+        r4 += a[lo + i + 4]
+        r5 += a[lo + i + 5]
+        r6 += a[lo + i + 6]
+        r7 += a[lo + i + 7]
+        i += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < n:
+        res += a[lo + i]
+        i += 1
+    return res
+
+
+@njit(cache=True)
+def _pairwise_sum(a, lo, n):
+    """numpy's pairwise summation, in its exact order, without recursion (cached numba
+    functions must not recurse)."""
+    if n <= 128:
+        return _block_sum(a, lo, n)
+    # explicit stack of (start, length, partial-sum slot); sums combined in numpy's order
+    starts = np.empty(64, np.int64)
+    lens = np.empty(64, np.int64)
+    vals = np.empty(64)
+    state = np.empty(64, np.int64)  # 0: not expanded, 1: left done
+    top = 0
+    starts[0] = lo
+    lens[0] = n
+    state[0] = 0
+    result = 0.0
+    while top >= 0:
+        m = lens[top]
+        if m <= 128:
+            v = _block_sum(a, starts[top], m)
+            top -= 1
+            if top < 0:
+                result = v
+                break
+            if state[top] == 0:
+                vals[top] = v
+                state[top] = 1
+                n2 = lens[top] // 2
+                n2 -= n2 % 8
+                top += 1
+                starts[top] = starts[top - 1] + n2
+                lens[top] = lens[top - 1] - n2
+                state[top] = 0
+            else:
+                # right half done: combine, and pass the sum up
+                v = vals[top] + v
+                top -= 1
+                while top >= 0 and state[top] == 1:
+                    v = vals[top] + v
+                    top -= 1
+                if top < 0:
+                    result = v
+                    break
+                vals[top] = v
+                state[top] = 1
+                n2 = lens[top] // 2
+                n2 -= n2 % 8
+                top += 1
+                starts[top] = starts[top - 1] + n2
+                lens[top] = lens[top - 1] - n2
+                state[top] = 0
+        else:
+            n2 = m // 2
+            n2 -= n2 % 8
+            top += 1
+            starts[top] = starts[top - 1]
+            lens[top] = n2
+            state[top] = 0
+    return result
+
+
+@njit(cache=True)
+def _clinear(y, buf, a, b):
+    # ruptures' CostCLinear: squared distance of y[a:b] to the chord from y[a-1] to
+    # y[b-1] (a segment starting at 0 is anchored at y[0]), computed as ruptures does
+    if a == 0:
+        a = 1
+    m = b - a
+    if m <= 0:
+        return 0.0
+    intercept = y[a - 1]
+    slope = (y[b - 1] - intercept) / m
+    for k in range(m):
+        d = y[a + k] - (slope * (k + 1) + intercept)
+        buf[k] = d * d
+    return _pairwise_sum(buf, 0, m)
+
+
+@njit(cache=True)
+def _exact_l2(y, buf, a, b):
+    # ruptures' cost on the raw signal, in numpy's order: var(y[a:b]) * (b - a)
+    m = b - a
+    mean = _pairwise_sum(y, a, m) / m
+    for k in range(m):
+        d = y[a + k] - mean
+        buf[k] = d * d
+    return (_pairwise_sum(buf, 0, m) / m) * m
+
+
+@njit(cache=True)
+def _exact_total(y, buf, prev, fx, pen, t):
+    # ruptures' sum(partition.values()) for the best partition of [0, t), memoised in fx
+    if fx[t] == fx[t]:
+        return fx[t]
+    path = []
+    e = t
+    while fx[e] != fx[e]:
+        path.append(e)
+        e = prev[e]
+    total = fx[e]
+    for i in range(len(path) - 1, -1, -1):
+        b = path[i]
+        a = prev[b]
+        total = total + (_exact_l2(y, buf, a, b) + pen)
+        fx[b] = total
+    return total
+
+
+@njit(cache=True)
+def _near(a, b, pen):
+    return abs(a - b) <= 1e-9 * (abs(a) + abs(b) + pen + 1.0)
+
+
+@njit(cache=True)
+def _pelt_kernel(y, pen, min_size, jump, model=0, raw=None):
+    """ruptures' PELT, step for step: the same admissible points, pruning and ties.
+
+    ``model`` 0: L2 (mean) cost from prefix sums of ``y`` (centred), with near
+    ties settled by ruptures' own float arithmetic on ``raw``; 1: ruptures'
+    continuous-linear cost, computed exactly as ruptures does.
+    """
     n = y.shape[0]
     s1, s2 = _prefix(y)
+    buf = np.empty(n + 1)
+    fx = np.full(n + 1, np.nan)
+    fx[0] = 0.0
     big = n + 1
     best = np.full(big, np.inf)
     prev = np.full(big, -1, np.int64)
@@ -65,16 +226,39 @@ def _pelt_kernel(y, pen, min_size, jump):
             if not np.isfinite(best[t]):
                 vals[k] = np.nan  # no partition of [0, t): ruptures skips it
                 continue
-            v = best[t] + (_l2(s1, s2, t, bkp) + pen)
+            cost = _l2(s1, s2, t, bkp) if model == 0 else _clinear(y, buf, t, bkp)
+            v = best[t] + (cost + pen)
             vals[k] = v
             if v < bv:
                 bv = v
                 bt = t
+        if model == 0:
+            # candidates within rounding of the best: decide as ruptures' floats do
+            ties = 0
+            for k in range(n_adm):
+                if vals[k] == vals[k] and _near(vals[k], bv, pen):
+                    ties += 1
+            if ties > 1:
+                bx = np.inf
+                for k in range(n_adm):
+                    if vals[k] == vals[k] and _near(vals[k], bv, pen):
+                        t = adm[k]
+                        ex = _exact_total(raw, buf, prev, fx, pen, t) + (
+                            _exact_l2(raw, buf, t, bkp) + pen)
+                        if ex < bx:
+                            bx = ex
+                            bt = t
         best[bkp] = bv
         prev[bkp] = bt
         kept = 0
         for k in range(n_adm):
-            if vals[k] == vals[k] and vals[k] <= bv + pen:
+            keep = vals[k] == vals[k] and vals[k] <= bv + pen
+            if model == 0 and vals[k] == vals[k] and _near(vals[k], bv + pen, pen):
+                t = adm[k]
+                ex = _exact_total(raw, buf, prev, fx, pen, t) + (
+                    _exact_l2(raw, buf, t, bkp) + pen)
+                keep = ex <= _exact_total(raw, buf, prev, fx, pen, bkp) + pen
+            if keep:
                 adm[kept] = adm[k]
                 kept += 1
         n_adm = kept
@@ -88,10 +272,13 @@ def _pelt_kernel(y, pen, min_size, jump):
 
 
 @njit(cache=True)
-def _fpop_kernel(y, pen, min_size):
+def _fpop_kernel(y, pen, min_size, raw):
     """Exact optimal partition by functional pruning (L2, every point admissible)."""
     n = y.shape[0]
     s1, s2 = _prefix(y)
+    buf = np.empty(n + 1)
+    fx = np.full(n + 1, np.nan)
+    fx[0] = 0.0
     best = np.full(n + 1, np.inf)
     prev = np.full(n + 1, -1, np.int64)
     best[0] = 0.0
@@ -186,12 +373,28 @@ def _fpop_kernel(y, pen, min_size):
         cs = np.sort(cands[:nc])
         bv = np.inf
         bt = -1
+        vs = np.empty(nc)
         for k in range(nc):
             o = cs[k]
             v = best[o] + (_l2(s1, s2, o, t) + pen)
+            vs[k] = v
             if v < bv:
                 bv = v
                 bt = o
+        ties = 0
+        for k in range(nc):
+            if _near(vs[k], bv, pen):
+                ties += 1
+        if ties > 1:  # within rounding: decide as ruptures' floats do
+            bx = np.inf
+            for k in range(nc):
+                if _near(vs[k], bv, pen):
+                    o = cs[k]
+                    ex = _exact_total(raw, buf, prev, fx, pen, o) + (
+                        _exact_l2(raw, buf, o, t) + pen)
+                    if ex < bx:
+                        bx = ex
+                        bt = o
         best[t] = bv
         prev[t] = bt
     out = []
@@ -226,10 +429,11 @@ def pelt(signal, penalty: float, *, min_size: int = 2, jump: int = 5) -> list[in
     -----
     Equals ``ruptures.Pelt(model="l2", min_size=min_size, jump=jump)
     .fit(signal).predict(pen=penalty)`` (same admissible points, pruning and
-    tie-breaking; costs from prefix sums of the centred signal, which agree
-    with ruptures' per-slice variance to rounding). With ``jump=1`` the exact
-    FPOP path is used: the same breakpoints, O(n log n) expected instead of
-    PELT's O(n^2) when changes are rare.
+    tie-breaking; costs from prefix sums of the centred signal, and candidates
+    within rounding of each other settled with ruptures' own float arithmetic).
+    With ``jump=1`` and more than ``FPOP_MIN_SAMPLES`` samples the exact FPOP
+    path is used: the same breakpoints, O(n log n) expected instead of PELT's
+    O(n^2) when changes are rare.
 
     Raises
     ------
@@ -248,9 +452,9 @@ def pelt(signal, penalty: float, *, min_size: int = 2, jump: int = 5) -> list[in
     if min_size > n:  # ruptures' sanity check for zero breakpoints
         raise ValueError(f"signal has {n} samples, fewer than min_size={min_size}")
     yc = y - y.mean()  # centred: sums of squares keep their digits at large levels
-    if jump == 1:
-        return _fpop_kernel(yc, penalty, max(min_size, 1)).tolist()
-    return _pelt_kernel(yc, penalty, min_size, jump).tolist()
+    if jump == 1 and n > FPOP_MIN_SAMPLES:
+        return _fpop_kernel(yc, penalty, max(min_size, 1), y).tolist()
+    return _pelt_kernel(yc, penalty, min_size, jump, 0, y).tolist()
 
 
 def pelt_plain(signal, penalty: float, *, min_size: int = 2, jump: int = 5) -> list[int]:
@@ -263,21 +467,48 @@ def pelt_plain(signal, penalty: float, *, min_size: int = 2, jump: int = 5) -> l
         raise ValueError("signal must be finite (drop or fill NaN and inf first)")
     if min_size > y.shape[0]:
         raise ValueError(f"signal has {y.shape[0]} samples, fewer than min_size={min_size}")
-    return _pelt_kernel(y - y.mean(), penalty, min_size, jump).tolist()
+    return _pelt_kernel(y - y.mean(), penalty, min_size, jump, 0, y).tolist()
 
 
-def pelt_linear(signal, penalty: float, *, min_size: int = 3) -> list[int]:
-    """Change points in level and slope: optimal partition into least-squares lines.
+def pelt_linear(signal, penalty: float, *, min_size: int = 3, jump: int = 5) -> list[int]:
+    """Change points in slope with a continuous piecewise-linear cost, equal to ruptures.
 
-    See :func:`detector.kernels.linear_segments` (this is the same search on
-    sample positions): the cost of a segment is the residual sum of squares of
-    its own line, so both level and slope may change at a breakpoint.
+    The cost of a segment is the squared distance of its points to the chord
+    joining the last point before it to its own last point (so consecutive
+    pieces meet), as ruptures' ``CostCLinear``; the optimal penalised
+    partition is found by the same PELT recursion as :func:`pelt`.
+
+    Parameters
+    ----------
+    signal : array_like
+        1-D finite values.
+    penalty : float
+        Cost of one more segment (units of the signal squared), >= 0.
+    min_size : int, default 3
+        Shortest segment (samples); at least 3, as ruptures enforces.
+    jump : int, default 5
+        Breakpoints only at multiples of ``jump`` (samples).
 
     Returns
     -------
     list of int
         Segment ends, the last one ``len(signal)``.
-    """
-    from .segment import linear_segments
 
-    return linear_segments(signal, penalty, min_size=min_size)
+    Notes
+    -----
+    Equals ``ruptures.Pelt(model="clinear", min_size=min_size, jump=jump)
+    .fit(signal).predict(pen=penalty)``, the costs computed in ruptures' own
+    order (numpy's pairwise summation) so that even exact ties break alike.
+    Each cost is O(segment length), as in ruptures, but compiled: the search is
+    O(n * candidates * length). For the optimal partition into unconstrained
+    least-squares lines in O(1) per cost see :func:`linear_segments`.
+    """
+    y = as_float_array(signal, "signal", min_length=1)
+    penalty = check_float(penalty, "penalty", minimum=0.0)
+    min_size = max(3, check_int(min_size, "min_size", minimum=1))
+    jump = check_int(jump, "jump", minimum=1)
+    if not np.all(np.isfinite(y)):
+        raise ValueError("signal must be finite (drop or fill NaN and inf first)")
+    if min_size > y.shape[0]:
+        raise ValueError(f"signal has {y.shape[0]} samples, fewer than min_size={min_size}")
+    return _pelt_kernel(y, penalty, min_size, jump, 1, y).tolist()  # uncentred: exact costs

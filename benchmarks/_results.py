@@ -9,7 +9,9 @@ from __future__ import annotations
 import datetime as _dt
 import os
 import platform
+import statistics
 import subprocess
+import time
 from importlib import metadata
 from pathlib import Path
 
@@ -61,3 +63,13 @@ def write_section(name: str, body: str) -> None:
     else:
         text = text.rstrip() + "\n\n" + block + "\n"
     RESULTS.write_text(text)
+
+
+def median_time(fn, repeats: int) -> float:
+    """Median wall time (seconds) of ``repeats`` calls of ``fn()``."""
+    times = []
+    for _ in range(max(1, repeats)):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)

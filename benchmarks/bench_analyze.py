@@ -16,9 +16,7 @@ samples <= 20 ms, 1e6 samples <= 1 s.
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +24,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks._results import machine_description, write_section  # noqa: E402
+from benchmarks._results import machine_description, median_time, write_section  # noqa: E402
 import detector  # noqa: E402
 
 
@@ -47,15 +45,6 @@ def peer(t, v):
 
     stats.kendalltau(t, v)
     sm.OLS(v, sm.add_constant(t - t[0])).fit()
-
-
-def median_time(fn, repeats):
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def main(argv=None):

@@ -20,9 +20,7 @@ Medians of ``--repeats`` runs are printed and written to
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +29,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks._results import machine_description, write_section  # noqa: E402
+from benchmarks._results import machine_description, median_time, write_section  # noqa: E402
 from detector.sources import read_path  # noqa: E402
 
 DATA = Path(__file__).with_name("_data")
@@ -55,15 +53,6 @@ def make_files(rows: int) -> tuple[Path, Path]:
     frame.to_csv(csv, index=False)
     frame.to_parquet(parquet, index=False)
     return csv, parquet
-
-
-def median_time(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def main(argv=None):

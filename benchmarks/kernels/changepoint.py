@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from benchmarks.kernels.common import Case, Target
+from benchmarks.kernels.common import Case, Target, ratio
 from detector.kernels import pelt, pelt_linear
 from detector.kernels.changepoint import pelt_plain
 
@@ -58,16 +58,9 @@ CASES = [
 ]
 
 
-def _ratio(results, name, n):
-    ours, peer = results[(name, n)]
-    if not isinstance(peer, float):
-        raise KeyError(f"no peer time for {name} at {n}")
-    return peer / ours
-
-
 TARGETS = [
     Target(">= 1000x ruptures at n=1e4, jump=5",
-           lambda r: (lambda k: (k >= 1000, f"{k:,.0f}x"))(_ratio(r, "pelt l2 jump=5", 10_000))),
+           lambda r: (lambda k: (k >= 1000, f"{k:,.0f}x"))(ratio(r, "pelt l2 jump=5", 10_000))),
     Target("pelt(x, 3 log n, min_size=2, jump=1) on 1e6 samples with 10 changes <= 2 s",
            lambda r: (lambda s: (s <= 2.0, f"{s:.2f} s"))(
                r[("pelt l2 jump=1 (FPOP above 2,000)", 1_000_000)][0])),

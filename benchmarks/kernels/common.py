@@ -57,3 +57,11 @@ class Target:
 
     text: str
     check: Callable[[dict], tuple[bool, str]]
+
+
+def ratio(results: dict, name: str, n: int) -> float:
+    """Peer time / our time for case ``name`` at size ``n`` (KeyError without a peer time)."""
+    ours, peer = results[(name, n)]
+    if not isinstance(peer, float):
+        raise KeyError(f"no peer time for {name} at {n}")
+    return peer / ours

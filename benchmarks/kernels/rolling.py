@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 
-from benchmarks.kernels.common import Case, Target
+from benchmarks.kernels.common import Case, Target, ratio
 from detector.kernels import rolling_max, rolling_mean_std, rolling_min
 
 W = 100
@@ -50,21 +50,14 @@ CASES = [
 ]
 
 
-def _ratio(results, name, n):
-    ours, peer = results[(name, n)]
-    if not isinstance(peer, float):
-        raise KeyError(f"no peer time for {name} at {n}")
-    return peer / ours
-
-
 TARGETS = [
     Target("rolling_mean_std >= 1.5x bottleneck at n=1e7 (reused out= buffers)",
            lambda r: (lambda k: (k >= 1.5, f"{k:.2f}x"))(
-               _ratio(r, "rolling_mean_std w=100 (out=)", 10_000_000))),
+               ratio(r, "rolling_mean_std w=100 (out=)", 10_000_000))),
     Target("rolling_mean_std >= 1.5x bottleneck at n=1e7 (fresh outputs each call)",
            lambda r: (lambda k: (k >= 1.5, f"{k:.2f}x"))(
-               _ratio(r, "rolling_mean_std w=100", 10_000_000))),
+               ratio(r, "rolling_mean_std w=100", 10_000_000))),
     Target("rolling_mean_std >= 8x pandas at n=1e7",
            lambda r: (lambda k: (k >= 8, f"{k:.1f}x"))(
-               _ratio(r, "rolling_mean_std w=100 vs pandas", 10_000_000))),
+               ratio(r, "rolling_mean_std w=100 vs pandas", 10_000_000))),
 ]

@@ -15,6 +15,7 @@ import numpy as np
 from numba import njit
 
 from ._validate import as_float_array, check_float, check_int
+from .segment import backtrack
 
 
 #: With jump=1, signals longer than this take the FPOP path. Shorter ones are cheap for
@@ -262,13 +263,7 @@ def _pelt_kernel(y, pen, min_size, jump, model=0, raw=None):
                 adm[kept] = adm[k]
                 kept += 1
         n_adm = kept
-    out = []
-    e = n
-    while e > 0:
-        out.append(e)
-        e = prev[e]
-    out.reverse()
-    return np.array(out, dtype=np.int64)
+    return backtrack(prev, n)
 
 
 @njit(cache=True)
@@ -397,13 +392,7 @@ def _fpop_kernel(y, pen, min_size, raw):
                         bt = o
         best[t] = bv
         prev[t] = bt
-    out = []
-    e = n
-    while e > 0:
-        out.append(e)
-        e = prev[e]
-    out.reverse()
-    return np.array(out, dtype=np.int64)
+    return backtrack(prev, n)
 
 
 def pelt(signal, penalty: float, *, min_size: int = 2, jump: int = 5) -> list[int]:

@@ -216,12 +216,7 @@ def rolling_min(x, window: int) -> np.ndarray:
         Equals ``pandas.Series(x).rolling(window).min()``: NaN where the window
         is incomplete or holds a missing value.
     """
-    x = as_float_array(x, "x")
-    window = check_int(window, "window", minimum=1)
-    out = np.empty(x.shape[0], np.float64)
-    if x.shape[0]:
-        _extreme_kernel(x, window, out, 1.0)
-    return out
+    return _rolling_extreme(x, window, 1.0)
 
 
 def rolling_max(x, window: int) -> np.ndarray:
@@ -234,9 +229,13 @@ def rolling_max(x, window: int) -> np.ndarray:
     window : int
         Window length (samples), >= 1.
     """
+    return _rolling_extreme(x, window, -1.0)
+
+
+def _rolling_extreme(x, window, sign):
     x = as_float_array(x, "x")
     window = check_int(window, "window", minimum=1)
     out = np.empty(x.shape[0], np.float64)
     if x.shape[0]:
-        _extreme_kernel(x, window, out, -1.0)
+        _extreme_kernel(x, window, out, sign)
     return out

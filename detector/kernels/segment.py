@@ -96,6 +96,12 @@ def _linear_segments_kernel(t, y, penalty, min_size):
             dominated_at[kept] = d
             kept += 1
         n_cand = kept
+    return backtrack(prev, n)
+
+
+@njit(cache=True)
+def backtrack(prev, n):
+    """Segment ends of the optimal partition of [0, n) from its predecessor array."""
     out = []
     e = n
     while e > 0:

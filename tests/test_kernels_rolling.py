@@ -1,4 +1,8 @@
-"""Rolling kernels against pandas (and a naive loop where pandas loses precision)."""
+"""Rolling kernels against pandas, and against an exact-enough naive loop where pandas loses
+precision (large levels with small noise)."""
+
+import math
+from fractions import Fraction
 
 import numpy as np
 import pandas as pd
@@ -9,16 +13,26 @@ from detector.kernels import rolling_max, rolling_mean_std, rolling_min
 
 
 def naive_mean_std(x, w):
+    """Per window: deviations from the window's first value (exact for nearby values,
+    Sterbenz), then a two-pass mean and std of those with math.fsum. NaN/inf -> NaN."""
+    x = np.asarray(x, float)
     n = len(x)
     mean = np.full(n, np.nan)
     std = np.full(n, np.nan)
     for i in range(w - 1, n):
-        win = np.asarray(x[i - w + 1:i + 1], float)
+        win = x[i - w + 1:i + 1]
         if np.isfinite(win).all():
-            m = win.mean()
-            mean[i] = m
-            std[i] = np.sqrt(np.sum((win - m) ** 2) / (w - 1))
+            d = win - win[0]
+            md = math.fsum(d) / w
+            mean[i] = win[0] + md
+            std[i] = math.sqrt(math.fsum((d - md) ** 2) / (w - 1))
     return mean, std
+
+
+def exact_std(win):
+    fs = [Fraction(v) for v in win]
+    mu = sum(fs) / len(fs)
+    return math.sqrt(float(sum((v - mu) ** 2 for v in fs) / (len(fs) - 1)))
 
 
 def check_pandas(x, w):
@@ -31,6 +45,17 @@ def check_pandas(x, w):
         np.testing.assert_array_equal(got, ref.to_numpy())
 
 
+def check_naive(x, w, rtol=1e-9):
+    m, s = rolling_mean_std(x, w)
+    rm, rs = naive_mean_std(x, w)
+    np.testing.assert_array_equal(np.isnan(m), np.isnan(rm))
+    finite = np.asarray(x, float)[np.isfinite(x)]
+    scale = float(np.abs(finite).max()) if finite.size else 1.0
+    # near-zero means of large values: absolute error at the scale of the values
+    np.testing.assert_allclose(m, rm, rtol=1e-13, atol=1e-14 * scale, equal_nan=True)
+    np.testing.assert_allclose(s, rs, rtol=rtol, atol=1e-300, equal_nan=True)
+
+
 @pytest.mark.parametrize("seed", range(8))
 def test_random_with_nan_and_ties(seed):
     rng = np.random.default_rng(seed)
@@ -40,12 +65,27 @@ def test_random_with_nan_and_ties(seed):
     if n > 10:
         x[:3] = np.nan
         x[-2:] = np.nan
-    check_pandas(x, int(rng.integers(2, 60)))
+    w = int(rng.integers(2, 60))
+    check_pandas(x, w)
+    check_naive(x, w)
 
 
-@pytest.mark.parametrize("n,w", [(0, 2), (1, 2), (2, 2), (3, 5), (5, 5), (6, 5)])
+@pytest.mark.parametrize("n,w", [(0, 2), (1, 2), (2, 2), (2, 3), (3, 5), (5, 5), (6, 5)])
 def test_tiny_and_short(n, w):
-    check_pandas(np.arange(n, dtype=float) * 1.5 - 2, w)
+    x = np.arange(n, dtype=float) * 1.5 - 2
+    check_pandas(x, w)
+    m, s = rolling_mean_std(x, w)
+    assert m.shape == s.shape == (n,) and m.dtype == np.float64
+    assert np.isnan(m[:w - 1]).all() and np.isfinite(m[w - 1:]).all()
+
+
+def test_window_larger_than_input_and_window_one_for_extremes():
+    x = np.array([3.0, 1.0, 2.0])
+    assert np.isnan(rolling_mean_std(x, 10)[0]).all()
+    assert np.isnan(rolling_min(x, 10)).all()
+    np.testing.assert_array_equal(rolling_min(x, 1), x)
+    np.testing.assert_array_equal(rolling_max(x, 1), x)
+    np.testing.assert_array_equal(rolling_min(np.array([np.nan, 1.0]), 1), [np.nan, 1.0])
 
 
 def test_constant_windows_give_exact_zero():
@@ -53,55 +93,125 @@ def test_constant_windows_give_exact_zero():
     m, s = rolling_mean_std(x, 8)
     assert (s[17:60] == 0).all() and (m[17:60] == 7.25).all()
     check_pandas(x, 8)
+    # a constant stretch at a large level, and one cut by NaN
+    y = np.full(40, 1e12 + 0.5)
+    y[20] = np.nan
+    m, s = rolling_mean_std(y, 5)
+    assert (s[4:20] == 0).all() and (m[4:20] == 1e12 + 0.5).all()
+    assert np.isnan(s[20:25]).all() and (s[25:] == 0).all()
+    check_pandas(y, 5)
 
 
-def test_all_nan_and_inf_as_missing():
+@pytest.mark.parametrize("where", ["start", "middle", "end"])
+def test_nan_holes(where):
+    rng = np.random.default_rng(4)
+    x = rng.normal(0, 1, 500)
+    x[{"start": slice(0, 30), "middle": slice(240, 260), "end": slice(470, 500)}[where]] = np.nan
+    check_pandas(x, 25)
+    check_naive(x, 25)
+
+
+def test_all_nan():
     check_pandas(np.full(20, np.nan), 3)
+
+
+@pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])
+@pytest.mark.parametrize("pos", [0, 7, 19])
+def test_inf_is_missing_as_in_pandas(bad, pos):
+    """pandas' rolling treats +-inf as missing; so do we (documented)."""
     x = np.arange(20.0)
-    x[7] = np.inf
+    x[pos] = bad
+    check_pandas(x, 3)
     m, s = rolling_mean_std(x, 3)
-    assert np.isnan(m[7:10]).all() and np.isfinite(m[10])
-    assert np.isnan(rolling_min(x, 3)[7:10]).all() and rolling_min(x, 3)[10] == 8
+    assert np.isnan(m[pos:pos + 3]).all() and np.isnan(s[pos:pos + 3]).all()
+    if pos + 3 < 20:
+        assert m[pos + 3] == pos + 2 and s[pos + 3] == 1.0
+    assert np.isnan(rolling_min(x, 3)[pos:pos + 3]).all()
 
 
 def test_large_levels_keep_their_precision():
-    """Near 1e12 with unit noise pandas loses digits; a naive loop with mean removal does not."""
+    """Near 1e12 with unit noise pandas' std is off by ~1e-3 relative; ours is within
+    1e-9 of the naive loop (whose own accuracy is checked against exact fractions)."""
     rng = np.random.default_rng(3)
     x = 1e12 + rng.normal(0, 1, 5000)
     x[1000] = np.nan
-    m, s = rolling_mean_std(x, 50)
-    rm, rs = naive_mean_std(x, 50)
-    np.testing.assert_allclose(m, rm, rtol=1e-12, equal_nan=True)
-    np.testing.assert_allclose(s, rs, rtol=1e-6, equal_nan=True)
+    check_naive(x, 50)
+    # the reference itself, against exact rational arithmetic on a few windows
+    _, rs = naive_mean_std(x[:200], 50)
+    for i in (49, 120, 199):
+        assert rs[i] == pytest.approx(exact_std(x[i - 49:i + 1]), rel=1e-13)
+    # slow drift with small noise, short window
+    x3 = 1e12 + np.arange(20000) * 0.01 + rng.normal(0, 1, 20000)
+    check_naive(x3, 7)
     # a leak-like drift across many windows
     x2 = 1e9 + np.arange(20000) * 1e4 + rng.normal(0, 1, 20000)
-    m2, s2 = rolling_mean_std(x2, 100)
-    rm2, rs2 = naive_mean_std(x2, 100)
-    np.testing.assert_allclose(s2, rs2, rtol=1e-6, equal_nan=True)
+    check_naive(x2, 100)
+    _, rs2 = naive_mean_std(x2[:300], 100)
+    assert rs2[250] == pytest.approx(exact_std(x2[151:251]), rel=1e-13)
+    # and pandas is indeed worse on both: the naive reference is the one to trust
+    ps = pd.Series(x).rolling(50).std().to_numpy()
+    assert np.nanmax(np.abs(ps - naive_mean_std(x, 50)[1])) > 1e-6
+    ps2 = pd.Series(x2).rolling(100).std().to_numpy()
+    assert np.nanmax(np.abs(ps2 / naive_mean_std(x2, 100)[1] - 1)) > 1e-9
+
+
+def test_negative_values():
+    rng = np.random.default_rng(9)
+    x = -1e3 - rng.gamma(2.0, 3.0, 2000)
+    check_pandas(x, 13)
+    check_naive(x, 13)
+    # at -1e6 pandas' std already drifts ~3e-9 relative: the naive loop only
+    check_naive(-1e6 - rng.gamma(2.0, 3.0, 2000), 13)
+
+
+finite_or_missing = st.one_of(
+    st.floats(-1e6, 1e6), st.integers(-3, 3).map(float), st.just(np.nan),
+    st.sampled_from([np.inf, -np.inf]))
 
 
 @settings(max_examples=80, deadline=None)
-@given(st.lists(st.one_of(st.floats(-1e6, 1e6), st.just(np.nan)), max_size=200),
-       st.integers(2, 20))
-def test_hypothesis(values, w):
+@given(st.lists(finite_or_missing, max_size=200), st.integers(2, 20))
+def test_hypothesis_against_pandas(values, w):
     check_pandas(values, w)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(st.floats(-4, 4), st.integers(-2, 2).map(float), st.just(np.nan)),
+                max_size=200),
+       st.integers(2, 20), st.sampled_from([0.0, 1e12, -3e9]))
+def test_hypothesis_large_levels_against_naive(values, w, level):
+    x = level + np.asarray(values, float)
+    check_naive(x, w, rtol=1e-9)
+    r = pd.Series(x).rolling(w)
+    np.testing.assert_array_equal(rolling_min(x, w), r.min().to_numpy())
+    np.testing.assert_array_equal(rolling_max(x, w), r.max().to_numpy())
 
 
 def test_out_buffers_are_used_and_checked():
     x = np.random.default_rng(0).normal(size=100)
-    bm, bs = np.empty(100), np.empty(100)
+    x[50] = np.nan  # the general kernel writes into the buffers too
+    bm, bs = np.full(100, 5.0), np.full(100, 5.0)
     m, s = rolling_mean_std(x, 10, out_mean=bm, out_std=bs)
     assert m is bm and s is bs
-    with pytest.raises(ValueError, match="out_mean must be"):
-        rolling_mean_std(x, 10, out_mean=np.empty(99))
+    check_naive(x, 10)
+    rm, rs = naive_mean_std(x, 10)
+    np.testing.assert_allclose(bm, rm, rtol=1e-13, equal_nan=True)
+    for kwargs in (dict(out_mean=np.empty(99)), dict(out_std=np.empty(100, np.float32)),
+                   dict(out_mean=np.empty(200)[::2]), dict(out_std=[0.0] * 100)):
+        name = next(iter(kwargs))
+        with pytest.raises(ValueError, match=f"{name} must be"):
+            rolling_mean_std(x, 10, **kwargs)
 
 
 @pytest.mark.parametrize("call,match", [
     (lambda: rolling_mean_std(np.ones(5), 1), "window must be >= 2"),
     (lambda: rolling_mean_std(np.ones((2, 2)), 2), "x must be 1-D"),
     (lambda: rolling_mean_std(np.ones(5), 2.5), "window must be an integer"),
+    (lambda: rolling_mean_std(np.ones(5), True), "window must be an integer"),
+    (lambda: rolling_mean_std(np.array([1 + 1j, 2]), 2), "x must be real"),
     (lambda: rolling_min(np.ones(5), 0), "window must be >= 1"),
-    (lambda: rolling_max(["a"], 1), "numbers"),
+    (lambda: rolling_max(np.ones((1, 5)), 2), "x must be 1-D"),
+    (lambda: rolling_max(["a"], 1), "x must be a 1-D array of numbers"),
 ])
 def test_bad_arguments(call, match):
     with pytest.raises(ValueError, match=match):

@@ -70,8 +70,11 @@ def _mean_std_kernel(x, w, mean, std):
 
 @njit(cache=True)
 def _mean_std_finite_kernel(x, w, mean, std):
-    # the same sums without the missing-value bookkeeping, for all-finite input;
-    # the first window is filled separately so the steady loop has no branches on i
+    # The same sums without the missing-value bookkeeping, for all-finite input;
+    # the first window is filled separately so the steady loop has no branches on i.
+    # Returns False as soon as a block's sums stop being finite: a NaN or inf entered
+    # them (NaN and inf never leave a running sum), and the caller falls back to the
+    # general kernel. That replaces a separate isfinite pass over x.
     n = x.shape[0]
     inv_w = 1.0 / w
     inv_w1 = 1.0 / (w - 1)
@@ -97,6 +100,8 @@ def _mean_std_finite_kernel(x, w, mean, std):
             m = s1 * inv_w
             mean[i] = shift + m
             std[i] = np.sqrt(max((s2 - s1 * m) * inv_w1, 0.0))
+    if not np.isfinite(s1 + s2):
+        return False
     for b in range(w, n, w):
         # restart the sums around a fresh shift every window
         shift = x[b]
@@ -122,6 +127,9 @@ def _mean_std_finite_kernel(x, w, mean, std):
                 m = s1 * inv_w
                 mean[i] = shift + m
                 std[i] = np.sqrt(max((s2 - s1 * m) * inv_w1, 0.0))
+        if not np.isfinite(s1 + s2):
+            return False
+    return True
 
 
 def rolling_mean_std(x, window: int, *, out_mean=None, out_std=None):
@@ -155,11 +163,10 @@ def rolling_mean_std(x, window: int, *, out_mean=None, out_std=None):
     n = x.shape[0]
     mean = _out(out_mean, n, "out_mean")
     std = _out(out_std, n, "out_std")
-    if n:
-        if np.isfinite(x).all():  # one cheap vectorised pass picks the lean kernel
-            _mean_std_finite_kernel(x, window, mean, std)
-        else:
-            _mean_std_kernel(x, window, mean, std)
+    # the lean kernel detects a NaN or inf on its own and gives up; the general one
+    # then rewrites every output
+    if n and not _mean_std_finite_kernel(x, window, mean, std):
+        _mean_std_kernel(x, window, mean, std)
     return mean, std
 
 
@@ -174,9 +181,16 @@ def _out(buf, n, name):
 
 @njit(cache=True)
 def _extreme_kernel(x, w, out, sign):
-    # monotonic deque of indices; sign=+1 for minimum, -1 for maximum
+    # Monotonic deque of indices (sign=+1 for the minimum, -1 for the maximum) kept
+    # in a ring of a power of two >= min(w, n) + 1 slots: it never holds more than
+    # w + 1 indices, so memory is O(window), not O(n). head and tail only grow; slots are
+    # taken modulo the ring size with a mask.
     n = x.shape[0]
-    dq = np.empty(n, np.int64)
+    cap = 1
+    while cap < min(w, n) + 1:
+        cap *= 2
+    mask = cap - 1
+    dq = np.empty(cap, np.int64)
     head = 0
     tail = 0
     nans = 0
@@ -186,18 +200,18 @@ def _extreme_kernel(x, w, out, sign):
             nans -= 1
         if np.isfinite(v):
             sv = sign * v
-            while tail > head and sign * x[dq[tail - 1]] >= sv:
+            while tail > head and sign * x[dq[(tail - 1) & mask]] >= sv:
                 tail -= 1
-            dq[tail] = i
+            dq[tail & mask] = i
             tail += 1
         else:
             nans += 1
-        while tail > head and dq[head] <= i - w:
+        while tail > head and dq[head & mask] <= i - w:
             head += 1
         if i < w - 1 or nans > 0:
             out[i] = np.nan
         else:
-            out[i] = x[dq[head]]
+            out[i] = x[dq[head & mask]]
 
 
 def rolling_min(x, window: int) -> np.ndarray:

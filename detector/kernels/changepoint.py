@@ -1,10 +1,15 @@
-"""Exact penalised change points in the mean (L2 cost): PELT, and FPOP for long signals.
+"""Exact penalised change points: in the mean (L2 cost) and in slope (continuous linear cost).
 
 ``pelt(signal, penalty, min_size=2, jump=5)`` returns what
 ``ruptures.Pelt(model="l2", min_size=min_size, jump=jump).fit(signal).predict(pen=penalty)``
-returns. With ``jump=1`` it switches by itself to functional pruning (FPOP,
-Maidstone et al. 2017), exact like PELT but O(n log n) expected even when
-changes are rare, where PELT's candidate set grows with the segment length.
+returns. With ``jump=1`` on long signals it switches by itself to functional pruning
+(FPOP, Maidstone et al. 2017): O(n log n) expected even when changes are rare, where
+PELT keeps every candidate of the current segment and costs O(n^2).
+
+``pelt_linear`` is ruptures' ``model="clinear"`` (see its docstring for what that cost
+is and when to prefer :func:`detector.kernels.linear_segments`).
+
+Details, tie-breaking and precision: ``docs/kernels-changepoint.md``.
 """
 
 from __future__ import annotations
@@ -18,30 +23,108 @@ from ._validate import as_float_array, check_float, check_int
 from .segment import backtrack
 
 
-#: With jump=1, signals longer than this take the FPOP path. Shorter ones are cheap for
-#: PELT, which also breaks exact ties between equal-cost partitions as ruptures does (FPOP
-#: may keep a different one of two exactly equal candidates: integer data, tiny n).
+#: With jump=1, signals longer than this take the FPOP path (below it plain PELT is as
+#: fast). Both paths return the same breakpoints; tests force FPOP on short inputs too.
 FPOP_MIN_SAMPLES = 2000
 
+#: Candidates whose penalised costs agree to this relative tolerance are "near ties":
+#: they are settled with ruptures' own floating-point arithmetic (see ``_exact_l2``).
+NEAR = 1e-12
+
+# Largest |x - mean(x)| accepted: squares and their sums must stay finite.
+_MAX_ABS = 1e150
+_EPS = float(np.finfo(np.float64).eps)
+
+
+# --------------------------------------------------------------------------------------
+# Error-free transformations and double-double prefix sums
+# --------------------------------------------------------------------------------------
+
 
 @njit(cache=True)
-def _prefix(y):
+def _two_sum(a, b):
+    # s + e == a + b exactly (Knuth)
+    s = a + b
+    bb = s - a
+    e = (a - (s - bb)) + (b - bb)
+    return s, e
+
+
+@njit(cache=True)
+def _two_prod(a, b):
+    # p + e == a * b exactly (Dekker's split; no FMA needed)
+    p = a * b
+    c = 134217729.0 * a
+    ah = c - (c - a)
+    al = a - ah
+    c = 134217729.0 * b
+    bh = c - (c - b)
+    bl = b - bh
+    e = ((ah * bh - p) + ah * bl + al * bh) + al * bl
+    return p, e
+
+
+@njit(cache=True)
+def _prefix_dd(y):
+    """Prefix sums of y and y*y as unevaluated pairs hi + lo (about 106 bits)."""
     n = y.shape[0]
-    s1 = np.zeros(n + 1)
-    s2 = np.zeros(n + 1)
+    s1h = np.zeros(n + 1)
+    s1l = np.zeros(n + 1)
+    s2h = np.zeros(n + 1)
+    s2l = np.zeros(n + 1)
+    h1 = 0.0
+    l1 = 0.0
+    h2 = 0.0
+    l2 = 0.0
     for i in range(n):
-        s1[i + 1] = s1[i] + y[i]
-        s2[i + 1] = s2[i] + y[i] * y[i]
-    return s1, s2
+        v = y[i]
+        h1, e = _two_sum(h1, v)
+        l1 += e
+        p, pe = _two_prod(v, v)
+        h2, e = _two_sum(h2, p)
+        l2 += e + pe
+        s1h[i + 1] = h1
+        s1l[i + 1] = l1
+        s2h[i + 1] = h2
+        s2l[i + 1] = l2
+    return s1h, s1l, s2h, s2l
 
 
 @njit(cache=True)
-def _l2(s1, s2, a, b):
-    # sum of squared deviations from the mean of y[a:b]
+def _l2(s1h, s1l, s2h, s2l, a, b, plain):
+    """Sum of squared deviations from the mean of y[a:b], in double-double arithmetic.
+
+    ``S2 - S1**2 / m`` cancels catastrophically in plain doubles when the segment sits
+    far from the signal's mean (a 1e9 step over unit noise, long flat stretches at a
+    large level); carried in double-double the result keeps about 1e-16 relative to
+    ``S2`` times 1e-16, i.e. full double precision of the cost itself.
+    """
     m = b - a
-    d = s1[b] - s1[a]
-    v = (s2[b] - s2[a]) - d * d / m
+    if plain:
+        # well-conditioned signal: compensated sums, one rounding per step; the error,
+        # at most ~4 eps * sum(y[a:b]**2), is inside the near-tie band (see pelt)
+        d1 = (s1h[b] - s1h[a]) + (s1l[b] - s1l[a])
+        v = ((s2h[b] - s2h[a]) + (s2l[b] - s2l[a])) - d1 * d1 / m
+        return v if v > 0.0 else 0.0
+    x1, e1 = _two_sum(s1h[b], -s1h[a])
+    d1h, d1l = _two_sum(x1, e1 + (s1l[b] - s1l[a]))
+    x2, e2 = _two_sum(s2h[b], -s2h[a])
+    l2 = e2 + (s2l[b] - s2l[a])
+    ph, pl = _two_prod(d1h, d1h)
+    pl += 2.0 * d1h * d1l
+    fm = float(m)
+    qh = ph / fm
+    th, tl = _two_prod(qh, fm)
+    ql = (((ph - th) - tl) + pl) / fm
+    ch, ce = _two_sum(x2, -qh)
+    v = ch + ((ce + l2) - ql)
     return v if v > 0.0 else 0.0
+
+
+@njit(cache=True)
+def _seg_mean(s1h, s1l, a, b):
+    x1, e1 = _two_sum(s1h[b], -s1h[a])
+    return (x1 + (e1 + (s1l[b] - s1l[a]))) / (b - a)
 
 
 @njit(cache=True)
@@ -96,46 +179,30 @@ def _pairwise_sum(a, lo, n):
     result = 0.0
     while top >= 0:
         m = lens[top]
-        if m <= 128:
-            v = _block_sum(a, starts[top], m)
-            top -= 1
-            if top < 0:
-                result = v
-                break
-            if state[top] == 0:
-                vals[top] = v
-                state[top] = 1
-                n2 = lens[top] // 2
-                n2 -= n2 % 8
-                top += 1
-                starts[top] = starts[top - 1] + n2
-                lens[top] = lens[top - 1] - n2
-                state[top] = 0
-            else:
-                # right half done: combine, and pass the sum up
-                v = vals[top] + v
-                top -= 1
-                while top >= 0 and state[top] == 1:
-                    v = vals[top] + v
-                    top -= 1
-                if top < 0:
-                    result = v
-                    break
-                vals[top] = v
-                state[top] = 1
-                n2 = lens[top] // 2
-                n2 -= n2 % 8
-                top += 1
-                starts[top] = starts[top - 1] + n2
-                lens[top] = lens[top - 1] - n2
-                state[top] = 0
-        else:
+        if m > 128:  # split as numpy does and descend into the left half
             n2 = m // 2
             n2 -= n2 % 8
             top += 1
             starts[top] = starts[top - 1]
             lens[top] = n2
             state[top] = 0
+            continue
+        v = _block_sum(a, starts[top], m)
+        top -= 1
+        while top >= 0 and state[top] == 1:  # a right half is done: add its left half
+            v = vals[top] + v
+            top -= 1
+        if top < 0:
+            result = v
+            break
+        vals[top] = v  # a left half is done: keep it and descend into the right half
+        state[top] = 1
+        n2 = lens[top] // 2
+        n2 -= n2 % 8
+        top += 1
+        starts[top] = starts[top - 1] + n2
+        lens[top] = lens[top - 1] - n2
+        state[top] = 0
     return result
 
 
@@ -187,143 +254,220 @@ def _exact_total(y, buf, prev, fx, pen, t):
 
 
 @njit(cache=True)
-def _near(a, b, pen):
-    return abs(a - b) <= 1e-9 * (abs(a) + abs(b) + pen + 1.0)
+def _near(a, b, pen, floor):
+    # within rounding of each other: NEAR relative, plus the absolute error bound of
+    # our costs (``floor``, from the signal's sum of squares)
+    return abs(a - b) <= NEAR * (abs(a) + abs(b) + pen) + floor
 
 
 @njit(cache=True)
-def _pelt_kernel(y, pen, min_size, jump, model=0, raw=None):
+def _settle(raw, buf, prev, fx, pen, floor, cand, vals, nc, bv, t):
+    """Index (into ``cand``) of the candidate ruptures would pick at end ``t``.
+
+    ``vals`` are our penalised totals (NaN: no partition of that prefix, skipped);
+    candidates are in increasing order, as ruptures' admissible list, and the first
+    with the smallest total wins, as ``min`` does. Candidates within ``NEAR`` of the
+    smallest are compared with ruptures' own arithmetic instead.
+    """
+    ties = 0
+    first = -1
+    for k in range(nc):
+        v = vals[k]
+        if v == v and _near(v, bv, pen, floor):
+            ties += 1
+            if first < 0:
+                first = k
+    if ties <= 1:
+        return first
+    bx = np.inf
+    bk = first
+    for k in range(nc):
+        v = vals[k]
+        if v == v and _near(v, bv, pen, floor):
+            o = cand[k]
+            ex = _exact_total(raw, buf, prev, fx, pen, o) + (_exact_l2(raw, buf, o, t) + pen)
+            if ex < bx:
+                bx = ex
+                bk = k
+    return bk
+
+
+@njit(cache=True)
+def _exact_keeps(raw, buf, prev, fx, pen, o, t):
+    """ruptures' pruning test at end ``t`` in its own arithmetic: total(o) <= total(t) + pen."""
+    ex = _exact_total(raw, buf, prev, fx, pen, o) + (_exact_l2(raw, buf, o, t) + pen)
+    return ex <= _exact_total(raw, buf, prev, fx, pen, t) + pen
+
+
+@njit(cache=True)
+def _pelt_kernel(y, pen, min_size, jump, model, raw, plain, floor):
     """ruptures' PELT, step for step: the same admissible points, pruning and ties.
 
-    ``model`` 0: L2 (mean) cost from prefix sums of ``y`` (centred), with near
-    ties settled by ruptures' own float arithmetic on ``raw``; 1: ruptures'
-    continuous-linear cost, computed exactly as ruptures does.
+    ``model`` 0: L2 (mean) cost from double-double prefix sums of ``y`` (centred),
+    near ties settled with ruptures' own float arithmetic on ``raw``; 1: ruptures'
+    continuous-linear cost, computed exactly as ruptures does (on ``y``).
+    Returns the predecessor array (``prev[e]``: start of the segment ending at ``e``).
     """
     n = y.shape[0]
-    s1, s2 = _prefix(y)
-    buf = np.empty(n + 1)
-    fx = np.full(n + 1, np.nan)
-    fx[0] = 0.0
-    big = n + 1
-    best = np.full(big, np.inf)
-    prev = np.full(big, -1, np.int64)
-    best[0] = 0.0
-    # breakpoint candidates: multiples of jump >= min_size, then n
-    ind = []
-    for k in range(0, n, jump):
-        if k >= min_size:
-            ind.append(k)
-    ind.append(n)
-    adm = np.empty(len(ind) + 1, np.int64)
-    n_adm = 0
-    vals = np.empty(len(ind) + 1)
-    for bkp in ind:
-        adm[n_adm] = ((bkp - min_size) // jump) * jump
-        n_adm += 1
-        bv = np.inf
-        bt = -1
-        for k in range(n_adm):
-            t = adm[k]
-            if not np.isfinite(best[t]):
-                vals[k] = np.nan  # no partition of [0, t): ruptures skips it
-                continue
-            cost = _l2(s1, s2, t, bkp) if model == 0 else _clinear(y, buf, t, bkp)
-            v = best[t] + (cost + pen)
-            vals[k] = v
-            if v < bv:
-                bv = v
-                bt = t
-        if model == 0:
-            # candidates within rounding of the best: decide as ruptures' floats do
-            ties = 0
-            for k in range(n_adm):
-                if vals[k] == vals[k] and _near(vals[k], bv, pen):
-                    ties += 1
-            if ties > 1:
-                bx = np.inf
-                for k in range(n_adm):
-                    if vals[k] == vals[k] and _near(vals[k], bv, pen):
-                        t = adm[k]
-                        ex = _exact_total(raw, buf, prev, fx, pen, t) + (
-                            _exact_l2(raw, buf, t, bkp) + pen)
-                        if ex < bx:
-                            bx = ex
-                            bt = t
-        best[bkp] = bv
-        prev[bkp] = bt
-        kept = 0
-        for k in range(n_adm):
-            keep = vals[k] == vals[k] and vals[k] <= bv + pen
-            if model == 0 and vals[k] == vals[k] and _near(vals[k], bv + pen, pen):
-                t = adm[k]
-                ex = _exact_total(raw, buf, prev, fx, pen, t) + (
-                    _exact_l2(raw, buf, t, bkp) + pen)
-                keep = ex <= _exact_total(raw, buf, prev, fx, pen, bkp) + pen
-            if keep:
-                adm[kept] = adm[k]
-                kept += 1
-        n_adm = kept
-    return backtrack(prev, n)
-
-
-@njit(cache=True)
-def _fpop_kernel(y, pen, min_size, raw):
-    """Exact optimal partition by functional pruning (L2, every point admissible)."""
-    n = y.shape[0]
-    s1, s2 = _prefix(y)
+    if model == 0:
+        s1h, s1l, s2h, s2l = _prefix_dd(y)
+    else:
+        s1h = np.zeros(1)
+        s1l = s1h
+        s2h = s1h
+        s2l = s1h
     buf = np.empty(n + 1)
     fx = np.full(n + 1, np.nan)
     fx[0] = 0.0
     best = np.full(n + 1, np.inf)
     prev = np.full(n + 1, -1, np.int64)
     best[0] = 0.0
-    # intervals of mu where a candidate is optimal: (lo, hi, owner)
+    # breakpoint candidates: multiples of jump >= min_size, then n
+    n_ind = 0
+    for k in range(0, n, jump):
+        if k >= min_size:
+            n_ind += 1
+    ind = np.empty(n_ind + 1, np.int64)
+    n_ind = 0
+    for k in range(0, n, jump):
+        if k >= min_size:
+            ind[n_ind] = k
+            n_ind += 1
+    ind[n_ind] = n
+    n_ind += 1
+    adm = np.empty(n_ind + 1, np.int64)
+    vals = np.empty(n_ind + 1)
+    n_adm = 0
+    for i in range(n_ind):
+        bkp = ind[i]
+        adm[n_adm] = ((bkp - min_size) // jump) * jump
+        n_adm += 1
+        bv = np.inf
+        for k in range(n_adm):
+            t = adm[k]
+            if not np.isfinite(best[t]):
+                # no partition of [0, t) (0 < t < min_size): ruptures skips it; it was
+                # just appended, so its zip() with the shorter subproblem list drops it
+                vals[k] = np.nan
+                continue
+            if model == 0:
+                cost = _l2(s1h, s1l, s2h, s2l, t, bkp, plain)
+            else:
+                cost = _clinear(y, buf, t, bkp)
+            v = best[t] + (cost + pen)
+            vals[k] = v
+            if v < bv:
+                bv = v
+        if model == 0:
+            k = _settle(raw, buf, prev, fx, pen, floor, adm, vals, n_adm, bv, bkp)
+        else:  # costs computed as ruptures does: plain comparisons are ruptures'
+            k = 0
+            while vals[k] != bv:
+                k += 1
+        best[bkp] = bv
+        prev[bkp] = adm[k]
+        kept = 0
+        for k in range(n_adm):
+            v = vals[k]
+            if v != v:
+                continue
+            if model == 0 and _near(v, bv + pen, pen, floor):  # near: decide in ruptures' arithmetic
+                keep = _exact_keeps(raw, buf, prev, fx, pen, adm[k], bkp)
+            else:
+                keep = v <= bv + pen
+            if keep:
+                adm[kept] = adm[k]
+                kept += 1
+        n_adm = kept
+    return prev
+
+
+@njit(cache=True)
+def _fpop_kernel(y, pen, min_size, raw, plain, floor):
+    """Optimal partition by functional pruning (L2 cost, jump=1), checked against ruptures.
+
+    Each candidate start ``tau`` owns the set of segment means ``mu`` at which its
+    cost ``F(tau) + pen + sum_{tau<i<=t} (y_i - mu)^2`` is the lowest. Every live
+    candidate gains the same function of ``mu`` at each step, so the sets only
+    shrink: a candidate whose set is empty can never win again and is dropped.
+    ``tau`` enters ``min_size`` samples after its position, when a segment starting
+    there becomes admissible, and takes from each set the part where it is cheaper
+    by more than rounding (older candidates keep ties, as PELT's first-wins rule).
+
+    That is the exact optimum. ruptures' PELT, though, also drops a candidate ``o``
+    at an end ``s`` when ``total(o) > total(s) + pen``, although ``s`` only becomes
+    usable ``min_size`` samples later; with ``min_size > 1`` it can so miss the
+    optimum (rarely: a short excursion that the next samples undo). We apply that
+    rule to the live candidates and return ``ok=False`` as soon as the optimum at
+    some end is a candidate ruptures has dropped; the caller then runs the plain
+    PELT kernel, which follows ruptures step for step. Returns ``(prev, ok)``.
+    """
+    n = y.shape[0]
+    s1h, s1l, s2h, s2l = _prefix_dd(y)
+    buf = np.empty(n + 1)
+    fx = np.full(n + 1, np.nan)
+    fx[0] = 0.0
+    best = np.full(n + 1, np.inf)
+    prev = np.full(n + 1, -1, np.int64)
+    best[0] = 0.0
+    dropped = np.zeros(n + 1, np.bool_)  # by ruptures' pruning rule
+    n_owned = np.zeros(n + 1, np.int64)
+    # intervals of mu in increasing order, and the candidate owning each
     cap = 64
     lo = np.empty(cap)
     hi = np.empty(cap)
     own = np.empty(cap, np.int64)
-    n_iv = 0
     nlo = np.empty(cap)
     nhi = np.empty(cap)
     nown = np.empty(cap, np.int64)
-    alive = np.zeros(n + 1, np.bool_)
-    cands = np.empty(n + 1, np.int64)
+    n_iv = 0
+    cand = np.empty(n + 1, np.int64)  # live candidates, increasing
+    vals = np.empty(n + 1)
+    nc = 0
     for t in range(min_size, n + 1):
         tau = t - min_size
-        if tau == 0 or (tau >= min_size and np.isfinite(best[tau])):
-            # insert tau: it takes from each interval the part where it is strictly better
+        if tau == 0 or tau >= min_size:
             if n_iv == 0:
                 lo[0] = -np.inf
                 hi[0] = np.inf
                 own[0] = tau
                 n_iv = 1
             else:
-                if 3 * n_iv + 2 > nlo.shape[0]:
-                    size = 2 * (3 * n_iv + 2)
+                if 3 * n_iv > nlo.shape[0]:
+                    size = 6 * n_iv
                     nlo = np.empty(size)
                     nhi = np.empty(size)
                     nown = np.empty(size, np.int64)
                 m = 0
+                ft = best[tau]
+                o_prev = -1
+                r1 = 0.0
+                r2 = 0.0
+                everywhere = False
                 for k in range(n_iv):
                     o = own[k]
-                    # q_tau - q_o = (F(tau) - F(o)) - sum_{o<i<=tau} (y_i - mu)^2
-                    cnt = tau - o
-                    mean = (s1[tau] - s1[o]) / cnt
-                    sse = _l2(s1, s2, o, tau)
-                    gap = best[tau] - best[o] - sse
                     a = lo[k]
                     b = hi[k]
-                    if gap < 0.0:
-                        # tau better everywhere
+                    if o != o_prev:
+                        # q_tau - q_o = (F(tau) - F(o)) - sum_{o<i<=tau} (y_i - mu)^2
+                        o_prev = o
+                        fo = best[o]
+                        gap = ft - fo - _l2(s1h, s1l, s2h, s2l, o, tau, plain)
+                        tol = NEAR * (abs(ft) + abs(fo) + pen) + floor
+                        everywhere = gap < -tol  # tau cheaper everywhere, beyond rounding
+                        if not everywhere:
+                            # o keeps where it is within tol of tau: never prune on rounding
+                            mean = _seg_mean(s1h, s1l, o, tau)
+                            r = math.sqrt((max(gap, 0.0) + tol) / (tau - o))
+                            r += NEAR * (abs(mean) + r + 1.0)
+                            r1 = mean - r
+                            r2 = mean + r
+                    if everywhere:
                         nlo[m] = a
                         nhi[m] = b
                         nown[m] = tau
                         m += 1
                         continue
-                    r = math.sqrt(gap / cnt)
-                    slack = 1e-9 * (abs(mean) + r + 1.0)
-                    r1 = mean - r - slack  # o keeps [r1, r2] (widened: never prune by rounding)
-                    r2 = mean + r + slack
                     if a < r1:
                         nlo[m] = a
                         nhi[m] = min(b, r1)
@@ -341,11 +485,11 @@ def _fpop_kernel(y, pen, min_size, raw):
                         nhi[m] = b
                         nown[m] = tau
                         m += 1
-                # merge neighbours with the same owner
                 if m > lo.shape[0]:
                     lo = np.empty(2 * m)
                     hi = np.empty(2 * m)
                     own = np.empty(2 * m, np.int64)
+                # merge neighbours with the same owner
                 n_iv = 0
                 for k in range(m):
                     if n_iv > 0 and own[n_iv - 1] == nown[k] and hi[n_iv - 1] >= nlo[k]:
@@ -355,55 +499,105 @@ def _fpop_kernel(y, pen, min_size, raw):
                         hi[n_iv] = nhi[k]
                         own[n_iv] = nown[k]
                         n_iv += 1
-        # candidates still optimal somewhere, in increasing order (ties: smallest wins)
-        nc = 0
-        for k in range(n_iv):
-            o = own[k]
-            if not alive[o]:
-                alive[o] = True
-                cands[nc] = o
-                nc += 1
-        for k in range(nc):
-            alive[cands[k]] = False
-        cs = np.sort(cands[:nc])
+            # candidates that still own an interval stay, in increasing order
+            for k in range(n_iv):
+                n_owned[own[k]] += 1
+            kept = 0
+            for k in range(nc):
+                o = cand[k]
+                if n_owned[o] > 0:
+                    cand[kept] = o
+                    kept += 1
+            if n_owned[tau] > 0:
+                cand[kept] = tau
+                kept += 1
+            nc = kept
+            for k in range(n_iv):
+                n_owned[own[k]] = 0
         bv = np.inf
-        bt = -1
-        vs = np.empty(nc)
         for k in range(nc):
-            o = cs[k]
-            v = best[o] + (_l2(s1, s2, o, t) + pen)
-            vs[k] = v
+            o = cand[k]
+            v = best[o] + (_l2(s1h, s1l, s2h, s2l, o, t, plain) + pen)
+            vals[k] = v
             if v < bv:
                 bv = v
-                bt = o
-        ties = 0
-        for k in range(nc):
-            if _near(vs[k], bv, pen):
-                ties += 1
-        if ties > 1:  # within rounding: decide as ruptures' floats do
-            bx = np.inf
-            for k in range(nc):
-                if _near(vs[k], bv, pen):
-                    o = cs[k]
-                    ex = _exact_total(raw, buf, prev, fx, pen, o) + (
-                        _exact_l2(raw, buf, o, t) + pen)
-                    if ex < bx:
-                        bx = ex
-                        bt = o
+        k = _settle(raw, buf, prev, fx, pen, floor, cand, vals, nc, bv, t)
+        if dropped[cand[k]]:
+            return prev, False  # ruptures has lost the optimum: follow it with PELT
         best[t] = bv
-        prev[t] = bt
-    return backtrack(prev, n)
+        prev[t] = cand[k]
+        for k in range(nc):  # ruptures' pruning rule, on the live candidates
+            o = cand[k]
+            if dropped[o]:
+                continue
+            v = vals[k]
+            if _near(v, bv + pen, pen, floor):
+                keep = _exact_keeps(raw, buf, prev, fx, pen, o, t)
+            else:
+                keep = v <= bv + pen
+            if not keep:
+                dropped[o] = True
+    return prev, True
+
+
+def _signal(signal, penalty, min_size, jump, *, cost_min_size=1):
+    """Validate the arguments shared by both searches.
+
+    Returns ``(y, yc, penalty, min_size, jump)`` with ``yc`` the centred signal.
+    """
+    y = as_float_array(signal, "signal", min_length=1)
+    penalty = check_float(penalty, "penalty", minimum=0.0)
+    min_size = max(cost_min_size, check_int(min_size, "min_size", minimum=1))
+    jump = check_int(jump, "jump", minimum=1)
+    if not np.all(np.isfinite(y)):
+        raise ValueError("signal must be finite (drop or fill NaN and inf first)")
+    n = y.shape[0]
+    if min_size > n:  # ruptures' sanity check for zero breakpoints
+        raise ValueError(f"signal has {n} samples, fewer than min_size={min_size}")
+    if y.min() == y.max():
+        yc = np.zeros(n)  # constant: every cost exactly 0
+    else:
+        yc = y - y.mean()  # centred: prefix sums keep their digits at large levels
+    if not np.all(np.abs(yc) <= _MAX_ABS):
+        raise ValueError(f"signal values must lie within {_MAX_ABS:g} of their mean")
+    return y, yc, penalty, min_size, jump
+
+
+def _precision(y, yc):
+    """Choose the cost arithmetic and its absolute error bound ``floor``.
+
+    Plain (compensated) arithmetic errs by at most ~4 eps * sum(yc**2) on any total,
+    which stays far inside the near-tie band when the levels spread over fewer than
+    ~20 noise standard deviations (then ``plain``, ~3x faster). Otherwise (a large
+    step over small noise, integer data with many equal neighbours, constants) costs
+    are carried in double-double, good to ~eps**2 * sum(yc**2).
+    """
+    n = y.shape[0]
+    s2 = float(np.dot(yc, yc))
+    noise = 0.0
+    if n > 2:
+        mad = float(np.median(np.abs(np.diff(y))))
+        noise = (mad / (0.6745 * math.sqrt(2.0))) ** 2
+    plain = noise > 0.0 and s2 <= 400.0 * n * noise
+    floor = 8.0 * _EPS * s2 if plain else 1e-28 * s2
+    return plain, floor
 
 
 def pelt(signal, penalty: float, *, min_size: int = 2, jump: int = 5) -> list[int]:
     """Penalised change points in the mean (L2 cost), equal to ruptures' Pelt.
 
+    Minimises ``sum over segments of sum((y - mean(segment))**2) + penalty *
+    number_of_segments`` as ruptures' PELT does: segment ends at multiples of
+    ``jump``, segments of at least ``min_size`` samples, ruptures' pruning and
+    tie-breaking (the first, i.e. earliest, of equal candidates wins).
+
     Parameters
     ----------
     signal : array_like
-        1-D finite values.
+        1-D finite values (ints and bools are taken as floats).
     penalty : float
-        Cost of one more segment (units of the signal squared), >= 0.
+        Cost of one more segment (units of the signal squared), finite, >= 0.
+        A common choice for unit-variance noise is ``3 * log(n)``.
     min_size : int, default 2
         Shortest segment (samples), >= 1.
     jump : int, default 5
@@ -412,92 +606,111 @@ def pelt(signal, penalty: float, *, min_size: int = 2, jump: int = 5) -> list[in
     Returns
     -------
     list of int
-        Segment ends, the last one ``len(signal)``.
-
-    Notes
-    -----
-    Equals ``ruptures.Pelt(model="l2", min_size=min_size, jump=jump)
-    .fit(signal).predict(pen=penalty)`` (same admissible points, pruning and
-    tie-breaking; costs from prefix sums of the centred signal, and candidates
-    within rounding of each other settled with ruptures' own float arithmetic).
-    With ``jump=1`` and more than ``FPOP_MIN_SAMPLES`` samples the exact FPOP
-    path is used: the same breakpoints, O(n log n) expected instead of PELT's
-    O(n^2) when changes are rare.
+        Segment ends (exclusive, in samples), increasing; the last one is
+        ``len(signal)``.
 
     Raises
     ------
     ValueError
-        ``signal`` not 1-D, empty, holding NaN/inf or too short for
-        ``min_size`` and ``jump``; ``penalty`` negative; ``min_size`` or
-        ``jump`` < 1.
+        ``signal`` not 1-D, empty, holding NaN/inf, values more than 1e150 from
+        its mean, or shorter than ``min_size`` (ruptures raises
+        ``BadSegmentationParameters`` there); ``penalty`` negative or not
+        finite; ``min_size`` or ``jump`` not an integer >= 1.
+
+    Notes
+    -----
+    Equals ``ruptures.Pelt(model="l2", min_size=min_size, jump=jump)
+    .fit(signal).predict(pen=penalty)``, the same list. Segment costs come in
+    O(1) from double-double prefix sums of the centred signal (accurate even
+    for a 1e12 level or a 1e9 step over unit noise); candidates whose totals
+    agree to ``NEAR`` (1e-12 relative) are compared with ruptures' own float
+    arithmetic (its per-slice ``var``, numpy's pairwise summation order, its
+    left-to-right ``sum`` of the partition), so that even exact ties on
+    integer data break alike.
+
+    Cost: O(n * c / jump) where ``c`` is the number of candidates PELT keeps,
+    about the length of the current segment (O(n^2 / jump) when changes are
+    rare, O(n) when they are frequent). With ``jump=1`` and more than
+    ``FPOP_MIN_SAMPLES`` samples it switches by itself to functional pruning
+    (FPOP, Maidstone et al. 2017), O(n log n) expected, e.g. 1e6 samples in
+    about a second; that path checks that ruptures' pruning (inexact when
+    ``min_size > 1``) keeps the optimum at every end and otherwise falls back
+    to plain PELT, so both return the same list. Memory O(n).
     """
-    y = as_float_array(signal, "signal", min_length=1)
-    penalty = check_float(penalty, "penalty", minimum=0.0)
-    min_size = check_int(min_size, "min_size", minimum=1)
-    jump = check_int(jump, "jump", minimum=1)
-    if not np.all(np.isfinite(y)):
-        raise ValueError("signal must be finite (drop or fill NaN and inf first)")
+    y, yc, penalty, min_size, jump = _signal(signal, penalty, min_size, jump)
+    plain, floor = _precision(y, yc)
     n = y.shape[0]
-    if min_size > n:  # ruptures' sanity check for zero breakpoints
-        raise ValueError(f"signal has {n} samples, fewer than min_size={min_size}")
-    yc = y - y.mean()  # centred: sums of squares keep their digits at large levels
     if jump == 1 and n > FPOP_MIN_SAMPLES:
-        return _fpop_kernel(yc, penalty, max(min_size, 1), y).tolist()
-    return _pelt_kernel(yc, penalty, min_size, jump, 0, y).tolist()
+        prev, ok = _fpop_kernel(yc, penalty, min_size, y, plain, floor)
+        if ok:
+            return backtrack(prev, n).tolist()
+    return backtrack(_pelt_kernel(yc, penalty, min_size, jump, 0, y, plain, floor), n).tolist()
 
 
 def pelt_plain(signal, penalty: float, *, min_size: int = 2, jump: int = 5) -> list[int]:
     """:func:`pelt` without the FPOP switch (PELT even for ``jump=1``); for tests and benchmarks."""
-    y = as_float_array(signal, "signal", min_length=1)
-    penalty = check_float(penalty, "penalty", minimum=0.0)
-    min_size = check_int(min_size, "min_size", minimum=1)
-    jump = check_int(jump, "jump", minimum=1)
-    if not np.all(np.isfinite(y)):
-        raise ValueError("signal must be finite (drop or fill NaN and inf first)")
-    if min_size > y.shape[0]:
-        raise ValueError(f"signal has {y.shape[0]} samples, fewer than min_size={min_size}")
-    return _pelt_kernel(y - y.mean(), penalty, min_size, jump, 0, y).tolist()
+    y, yc, penalty, min_size, jump = _signal(signal, penalty, min_size, jump)
+    plain, floor = _precision(y, yc)
+    prev = _pelt_kernel(yc, penalty, min_size, jump, 0, y, plain, floor)
+    return backtrack(prev, y.shape[0]).tolist()
+
+
+def _pelt_fpop(signal, penalty: float, *, min_size: int = 2):
+    """The FPOP path alone: ``(ends, ok)``; ``ok=False`` when it would fall back to PELT."""
+    y, yc, penalty, min_size, _ = _signal(signal, penalty, min_size, 1)
+    prev, ok = _fpop_kernel(yc, penalty, min_size, y, *_precision(y, yc))
+    return (backtrack(prev, y.shape[0]).tolist() if ok else None), ok
 
 
 def pelt_linear(signal, penalty: float, *, min_size: int = 3, jump: int = 5) -> list[int]:
-    """Change points in slope with a continuous piecewise-linear cost, equal to ruptures.
+    """Change points in slope with ruptures' continuous piecewise-linear cost.
 
-    The cost of a segment is the squared distance of its points to the chord
-    joining the last point before it to its own last point (so consecutive
-    pieces meet), as ruptures' ``CostCLinear``; the optimal penalised
-    partition is found by the same PELT recursion as :func:`pelt`.
+    The cost of a segment ``[a, b)`` is the squared distance of its samples to
+    the chord from ``y[a-1]`` to ``y[b-1]`` (a segment starting at 0 is anchored
+    at ``y[0]``), so consecutive pieces meet at data points: ruptures'
+    ``CostCLinear``. The penalised optimum is searched by the same PELT
+    recursion as :func:`pelt` (ruptures' admissible points, pruning and ties).
 
     Parameters
     ----------
     signal : array_like
         1-D finite values.
     penalty : float
-        Cost of one more segment (units of the signal squared), >= 0.
+        Cost of one more segment (units of the signal squared), finite, >= 0.
     min_size : int, default 3
-        Shortest segment (samples); at least 3, as ruptures enforces.
+        Shortest segment (samples); raised to 3, as ruptures does.
     jump : int, default 5
-        Breakpoints only at multiples of ``jump`` (samples).
+        Breakpoints only at multiples of ``jump`` (samples), >= 1.
 
     Returns
     -------
     list of int
-        Segment ends, the last one ``len(signal)``.
+        Segment ends (exclusive, in samples), the last one ``len(signal)``.
+
+    Raises
+    ------
+    ValueError
+        As :func:`pelt` (``signal`` shorter than the effective ``min_size``...).
 
     Notes
     -----
     Equals ``ruptures.Pelt(model="clinear", min_size=min_size, jump=jump)
-    .fit(signal).predict(pen=penalty)``, the costs computed in ruptures' own
-    order (numpy's pairwise summation) so that even exact ties break alike.
-    Each cost is O(segment length), as in ruptures, but compiled: the search is
-    O(n * candidates * length). For the optimal partition into unconstrained
-    least-squares lines in O(1) per cost see :func:`linear_segments`.
+    .fit(signal).predict(pen=penalty)``, the same list: costs are computed in
+    ruptures' own order (numpy's pairwise summation) so even exact ties break
+    alike. Each cost is O(segment length), as in ruptures but compiled; the
+    search is O(sum over ends of candidates * length).
+
+    The chord passes through two *noisy* samples, so a noise-free line is
+    charged about ``length * sigma**2 / 3`` on top of the noise: with a penalty
+    of a few ``log(n) * sigma**2`` long straight stretches of noisy data are cut
+    into pieces. The kink where growth starts is found (within a few samples)
+    when the penalty is large against that excess, but to locate the onset and
+    end of growth in noisy memory series prefer
+    :func:`detector.kernels.linear_segments` (least-squares line per segment,
+    O(1) per cost, exact optimum). Kept ruptures-equal on purpose: it is the
+    reference the contract names.
     """
-    y = as_float_array(signal, "signal", min_length=1)
-    penalty = check_float(penalty, "penalty", minimum=0.0)
-    min_size = max(3, check_int(min_size, "min_size", minimum=1))
-    jump = check_int(jump, "jump", minimum=1)
-    if not np.all(np.isfinite(y)):
-        raise ValueError("signal must be finite (drop or fill NaN and inf first)")
-    if min_size > y.shape[0]:
-        raise ValueError(f"signal has {y.shape[0]} samples, fewer than min_size={min_size}")
-    return _pelt_kernel(y, penalty, min_size, jump, 1, y).tolist()  # uncentred: exact costs
+    y, _, penalty, min_size, jump = _signal(signal, penalty, min_size, jump, cost_min_size=3)
+    # costs on the raw signal, as ruptures computes them
+    prev = _pelt_kernel(y, penalty, min_size, jump, 1, y, True, 0.0)
+    return backtrack(prev, y.shape[0]).tolist()

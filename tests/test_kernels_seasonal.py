@@ -178,6 +178,51 @@ def test_short_noise_rarely_gives_a_period():
     assert hits_loose > hits  # the band, not min_strength, is what protects short series
 
 
+@pytest.mark.parametrize("multiple,depth", [(2, 0.3), (3, 0.3), (4, 0.5)])
+def test_fundamental_under_a_slow_modulation(multiple, depth):
+    """A period-24 load modulated every 2, 3 or 4 periods: the ACF peak at the
+    modulation lag can be the highest, the period reported is still 24."""
+    t = np.arange(24 * 30)
+    x = (np.sin(2 * np.pi * t / 24) + depth * np.sin(2 * np.pi * t / (24 * multiple))
+         + np.random.default_rng(multiple).normal(0, 0.05, t.size))
+    r = acf(x - np.polyval(np.polyfit(t, x, 1), t), 24 * multiple + 5)
+    assert r[24 * multiple - 3:24 * multiple + 4].max() > r[21:28].max()  # the trap is set
+    assert dominant_period(x)[0] == 24
+
+
+def test_the_larger_cycle_wins_over_a_small_fast_one():
+    """Peaks of a small fast cycle ride on the first lobe of a large slow one; the
+    search starts past the first zero crossing, so the slow (dominant) one is reported."""
+    t = np.arange(3000)
+    x = np.sin(2 * np.pi * t / 300) + 0.5 * np.sin(2 * np.pi * t / 10)
+    assert dominant_period(x)[0] == pytest.approx(300, abs=2)
+    # within max_period=40 the slow lobe never crosses zero: nothing is reported
+    # (documented: the first zero crossing is where the search starts)
+    assert dominant_period(x, max_period=40)[0] is None
+
+
+def test_red_noise_rarely_gives_a_period():
+    """AR(1) noise wanders in slow swings that look like one long cycle; the repeat
+    check (a second peak at twice the lag) rejects most of them."""
+    hits = []
+    for seed in range(40):
+        rng = np.random.default_rng(seed)
+        e = rng.normal(0, 1, 3000)
+        x = np.empty_like(e)
+        x[0] = e[0]
+        for i in range(1, e.size):
+            x[i] = 0.98 * x[i - 1] + e[i]
+        hits.append(dominant_period(x)[0])
+    assert sum(h is not None for h in hits) <= 2, hits
+
+
+def test_a_period_needs_its_repeat_in_view():
+    t = np.arange(200)
+    x = np.sin(2 * np.pi * t / 95)  # about two cycles: the repeat at 190 is out of view
+    assert dominant_period(x, max_period=100)[0] is None
+    assert dominant_period(np.sin(2 * np.pi * np.arange(300) / 95), max_period=100)[0] == pytest.approx(95, abs=1)
+
+
 def test_dominant_period_range_and_errors():
     x = np.sin(2 * np.pi * np.arange(1000) / 50)
     assert dominant_period(x)[0] == 50

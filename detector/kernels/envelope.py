@@ -1,4 +1,9 @@
-"""The lower envelope of a sawtooth: per-cycle minima and a centred rolling minimum."""
+"""The lower envelope of a sawtooth: per-cycle minima and a centred rolling minimum.
+
+A GC sawtooth climbs and drops back to a floor every cycle; a leak shows in the floor,
+not in the peaks. Both kernels skip missing values: NaN and, as pandas' rolling
+functions do, +-inf (a memory series has no infinite sample; one is a broken scrape).
+"""
 
 from __future__ import annotations
 
@@ -25,18 +30,28 @@ def _cycle_minima_kernel(x, length, idx, val):
 def cycle_minima(x, length: int):
     """Minimum of each consecutive block of ``length`` samples (the last may be shorter).
 
+    Blocks are ``x[0:length]``, ``x[length:2 * length]``, ... up to the end.
+
     Parameters
     ----------
     x : array_like
-        Values, NaN = missing.
+        Values, NaN = missing (+-inf too).
     length : int
         Block length (samples), >= 1: a GC cycle or more.
 
     Returns
     -------
     (indices, values) : (numpy.ndarray of int64, numpy.ndarray of float64)
-        One entry per block: the position of its first minimum and the value;
-        ``-1`` and NaN for a block with no finite value. O(n).
+        ``ceil(len(x) / length)`` entries, one per block, so entry ``k`` always
+        describes block ``k``: the position in ``x`` of the block's first
+        minimum (ties go to the earliest) and its value; ``-1`` and NaN for a
+        block without a finite value (kept, not dropped, so positions stay
+        aligned; drop them with ``indices >= 0``).
+
+    Notes
+    -----
+    O(n) time, one pass. Reference: a naive per-block ``argmin`` loop
+    (``tests/test_kernels_envelope.py``).
     """
     x = as_float_array(x, "x")
     length = check_int(length, "length", minimum=1)
@@ -50,11 +65,17 @@ def cycle_minima(x, length: int):
 
 @njit(cache=True)
 def _centred_min_kernel(x, w, out):
-    # trailing minimum over windows ending at i + (w - 1 - w // 2), missing values skipped
+    # Monotonic deque over the finite values in x[i - w // 2 : i + w - w // 2],
+    # kept in a ring of a power of two >= min(w, n) + 1 slots (it never holds more
+    # than w + 1 indices): memory O(window), not O(n).
     n = x.shape[0]
     half = w // 2
     ahead = w - 1 - half
-    dq = np.empty(n, np.int64)
+    cap = 1
+    while cap < min(w, n) + 1:
+        cap *= 2
+    mask = cap - 1
+    dq = np.empty(cap, np.int64)
     head = 0
     tail = 0
     nxt = 0  # next index to push
@@ -63,35 +84,44 @@ def _centred_min_kernel(x, w, out):
         while nxt <= hi:
             v = x[nxt]
             if np.isfinite(v):
-                while tail > head and x[dq[tail - 1]] >= v:
+                while tail > head and x[dq[(tail - 1) & mask]] >= v:
                     tail -= 1
-                dq[tail] = nxt
+                dq[tail & mask] = nxt
                 tail += 1
             nxt += 1
         lo = i - half
-        while tail > head and dq[head] < lo:
+        while tail > head and dq[head & mask] < lo:
             head += 1
-        out[i] = x[dq[head]] if tail > head else np.nan
+        out[i] = x[dq[head & mask]] if tail > head else np.nan
 
 
 def lower_envelope(x, window: int) -> np.ndarray:
     """Centred rolling minimum that skips missing values. O(n) (monotonic deque).
 
-    ``out[i] = nanmin(x[i - window // 2 : i + window - window // 2])``, the
-    window clipped at the ends; NaN only where the window holds no finite
-    value. With ``window`` longer than a GC cycle it traces the floor the
-    collector returns to.
+    ``out[i] = min of the finite values in x[max(0, i - window // 2) : i + window - window // 2]``:
+    a window of ``window`` samples centred on ``i`` (for an even window, one
+    more sample before ``i`` than after), clipped at the ends, with
+    ``min_periods=1``: NaN only where the window holds no finite value. With
+    ``window`` longer than a GC cycle it traces the floor the collector
+    returns to, without the lag of a trailing minimum.
 
     Parameters
     ----------
     x : array_like
-        Values, NaN = missing.
+        Values, NaN = missing (+-inf too).
     window : int
         Window length (samples), >= 1.
 
     Returns
     -------
     numpy.ndarray
+        ``len(x)`` values.
+
+    Notes
+    -----
+    Equals ``pandas.Series(x).rolling(window, center=True, min_periods=1).min()``
+    and a naive per-window loop (both in the tests). O(n) time, O(window)
+    memory.
     """
     x = as_float_array(x, "x")
     window = check_int(window, "window", minimum=1)

@@ -76,7 +76,31 @@ def acf(x, nlags: int, *, missing: str = "raise") -> np.ndarray:
 
 
 @njit(cache=True)
-def _peak_kernel(r, min_lag, max_lag, min_strength):
+def _repeats(r, k, n):
+    # a period repeats: the ACF has a local peak near 2k at least half as high as k's
+    # peak, after the biased estimator's taper (1 - lag/n). A repeat out of view
+    # fails: slow red noise shows one long "cycle" as readily as a real period.
+    lo = int(1.8 * k)
+    hi = int(np.ceil(2.2 * k))
+    if hi + 1 >= r.shape[0] or 2 * k >= n:
+        return False
+    best = -np.inf
+    for j in range(max(lo, 1), hi + 1):
+        if r[j] >= r[j - 1] and r[j] >= r[j + 1] and r[j] > best:
+            best = r[j]
+    return best >= 0.5 * r[k] * (n - 2.0 * k) / (n - k)
+
+
+@njit(cache=True)
+def _peak_kernel(r, min_lag, max_lag, min_strength, n):
+    k = _pick_peak(r, min_lag, max_lag, min_strength)
+    if k >= 0 and not _repeats(r, k, n):
+        return -1
+    return k
+
+
+@njit(cache=True)
+def _pick_peak(r, min_lag, max_lag, min_strength):
     # first lag where the autocorrelation falls to zero or below
     start = -1
     for k in range(1, r.shape[0]):
@@ -128,7 +152,11 @@ def dominant_period(x, *, min_period: int = 2, max_period: int | None = None,
     ``z / sqrt(m)``, the white-noise band, with ``m`` the number of
     non-missing samples and ``z`` the normal quantile at ``1 - alpha / (2 L)``
     for the ``L`` lags searched (Bonferroni), so short noisy series do not
-    yield a period by chance.
+    yield a period by chance. Last, the period must repeat: a local ACF peak
+    within 10 % of twice the lag, at least half as high as the first once the
+    estimator's taper ``(1 - lag/n)`` is allowed for; a period whose repeat is
+    out of view is not reported (slow red noise shows one long "cycle" as
+    readily as a real period does).
 
     Parameters
     ----------
@@ -136,7 +164,9 @@ def dominant_period(x, *, min_period: int = 2, max_period: int | None = None,
         Equally spaced values (samples), NaN = missing; inf is an error.
     min_period, max_period : int
         Range of periods searched (samples); ``max_period`` defaults to
-        ``len(x) // 2`` (two periods in view).
+        ``len(x) // 3`` (three periods in view, so the repeat at twice the
+        lag can be checked). Periods above ``len(x) / 2.2`` are never
+        reported.
     min_strength : float
         Smallest ACF at the peak to report it.
     alpha : float
@@ -147,7 +177,9 @@ def dominant_period(x, *, min_period: int = 2, max_period: int | None = None,
     -------
     (period, strength) : (int or None, float)
         The period in samples and the ACF there; ``(None, 0.0)`` when there
-        is no clear periodicity (noise, pure trend, constant, too short).
+        is no clear periodicity (noise, pure trend, constant, too short), or
+        when the ACF does not cross zero by ``max_period`` (a faster cycle
+        riding on the first lobe of a slower one is not reported).
 
     Notes
     -----
@@ -163,7 +195,7 @@ def dominant_period(x, *, min_period: int = 2, max_period: int | None = None,
         raise ValueError(f"alpha must be in (0, 1), got {alpha}")
     n = x.shape[0]
     if max_period is None:
-        max_period = n // 2
+        max_period = max(1, n // 3)
     max_period = check_int(max_period, "max_period", minimum=1)
     if np.isinf(x).any():
         raise ValueError("x must not hold inf")
@@ -177,12 +209,13 @@ def dominant_period(x, *, min_period: int = 2, max_period: int | None = None,
     scale = max(1.0, float(np.abs(x[ok]).max()))
     if not np.any(np.abs(resid[ok]) > 1e-12 * scale):
         return None, 0.0
-    nlags = min(n - 1, max_period + max(2, max_period // 3) + 1)
+    # lags to 2.2 * max_period: room for the fundamental search and the repeat check
+    nlags = min(n - 1, 2 * max_period + max(2, max_period // 5) + 2)
     r = acf(resid, nlags, missing="conservative")
     max_lag = min(max_period, nlags - 1)
     searched = max(1, max_lag - min_period + 1)
     band = float(ndtri(1.0 - alpha / (2.0 * searched))) / np.sqrt(count)
-    k = int(_peak_kernel(r, min_period, max_lag, max(min_strength, band)))
+    k = int(_peak_kernel(r, min_period, max_lag, max(min_strength, band), n))
     if k < 0:
         return None, 0.0
     return k, float(r[k])

@@ -69,6 +69,41 @@ def _mean_std_kernel(x, w, mean, std):
 
 
 @njit(cache=True)
+def _shifted_sums(x, lo, hi, shift):
+    # sum and sum of squares of x[lo:hi] - shift, in four partial sums: four
+    # independent add chains instead of one (the restart is latency-bound otherwise)
+    a1 = 0.0
+    a2 = 0.0
+    b1 = 0.0
+    b2 = 0.0
+    c1 = 0.0
+    c2 = 0.0
+    e1 = 0.0
+    e2 = 0.0
+    j = lo
+    while j + 4 <= hi:
+        d = x[j] - shift
+        a1 += d
+        a2 += d * d
+        d = x[j + 1] - shift
+        b1 += d
+        b2 += d * d
+        d = x[j + 2] - shift
+        c1 += d
+        c2 += d * d
+        d = x[j + 3] - shift
+        e1 += d
+        e2 += d * d
+        j += 4
+    while j < hi:
+        d = x[j] - shift
+        a1 += d
+        a2 += d * d
+        j += 1
+    return (a1 + b1) + (c1 + e1), (a2 + b2) + (c2 + e2)
+
+
+@njit(cache=True)
 def _mean_std_finite_kernel(x, w, mean, std):
     # The same sums without the missing-value bookkeeping, for all-finite input;
     # the first window is filled separately so the steady loop has no branches on i.
@@ -103,21 +138,17 @@ def _mean_std_finite_kernel(x, w, mean, std):
     if not np.isfinite(s1 + s2):
         return False
     for b in range(w, n, w):
-        # restart the sums around a fresh shift every window
+        # Restart the sums around a fresh shift every window. x[b] lies inside every
+        # window of the block (outputs b..b+w-1), so |x - shift| never exceeds the
+        # window's range and s2 - s1 * m cannot cancel catastrophically.
         shift = x[b]
-        s1 = 0.0
-        s2 = 0.0
-        for j in range(b - w + 1, b + 1):
-            d = x[j] - shift
-            s1 += d
-            s2 += d * d
+        s1, s2 = _shifted_sums(x, b - w + 1, b + 1, shift)
         for i in range(b, min(b + w, n)):
-            if i > b:
-                d = x[i] - shift
-                dd = x[i - w] - shift
-                s1 += d - dd
-                s2 += d * d - dd * dd
             xi = x[i]
+            d = xi - shift
+            dd = x[i - w] - shift if i > b else d  # x[b] is already in the sums
+            s1 += d - dd
+            s2 += d * d - dd * dd
             run = run + 1 if xi == prev else 1
             prev = xi
             if run >= w:

@@ -38,7 +38,7 @@ def acf(x, nlags: int, *, missing: str = "raise") -> np.ndarray:
     Equals ``statsmodels.tsa.stattools.acf(x, nlags=nlags, fft=True,
     missing=missing)`` (demeaned, biased autocovariance divided by the
     variance) to 1e-9. O(n log n) time (a zero-padded real FFT of a fast
-    length >= 2n - 1), O(n) memory.
+    length >= n + nlags), O(n) memory.
 
     Raises
     ------
@@ -67,7 +67,9 @@ def acf(x, nlags: int, *, missing: str = "raise") -> np.ndarray:
         y = np.where(ok, x - x[ok].sum() / count, 0.0)
     else:
         y = x - x.mean()
-    size = _fft.next_fast_len(2 * n - 1, real=True)
+    # circular correlation over a padded length >= n + nlags has no wrap-around at
+    # lags <= nlags: short lag ranges need a much shorter FFT than 2n - 1
+    size = _fft.next_fast_len(n + nlags, real=True)
     f = _fft.rfft(y, size)
     acov = _fft.irfft(f * np.conjugate(f), size)[: nlags + 1] / count
     if acov[0] == 0.0:
@@ -204,8 +206,13 @@ def dominant_period(x, *, min_period: int = 2, max_period: int | None = None,
     if count < 4 or n < 4 or max_period < min_period:
         return None, 0.0
     idx = np.arange(n, dtype=np.float64)
-    slope, intercept = np.polyfit(idx[ok], x[ok], 1)
-    resid = np.where(ok, x - (intercept + slope * idx), np.nan)
+    # least-squares line over the non-missing samples, centred (closed form)
+    t = idx[ok]
+    t_mean = t.mean()
+    y_mean = x[ok].mean()
+    dt = t - t_mean
+    slope = float(np.dot(dt, x[ok] - y_mean) / np.dot(dt, dt)) if count > 1 else 0.0
+    resid = np.where(ok, x - (y_mean + slope * (idx - t_mean)), np.nan)
     scale = max(1.0, float(np.abs(x[ok]).max()))
     if not np.any(np.abs(resid[ok]) > 1e-12 * scale):
         return None, 0.0

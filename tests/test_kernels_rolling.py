@@ -117,6 +117,25 @@ def test_constant_windows_give_exact_zero():
     check_pandas(y, 5)
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_lean_kernel_hands_over_mid_series(seed):
+    """The all-finite kernel stops at the first block holding a NaN; the general kernel
+    resumes there with the run of equal values that began before it (a window that
+    turns constant after the hand-over must still give std exactly 0)."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(0, 1, 1000) * 0.1
+    x[450:600] = 7.25
+    x[590] = np.nan
+    m, s = rolling_mean_std(x, 100)
+    assert (s[549:590] == 0).all() and (m[549:590] == 7.25).all()
+    assert np.isnan(s[590:690]).all() and np.isfinite(s[690:]).all()
+    check_pandas(x, 100)
+    check_naive(x, 100)
+    y = rng.normal(0, 1, 5000)
+    y[-1] = np.inf  # a single bad value at the very end
+    check_pandas(y, 64)
+
+
 @pytest.mark.parametrize("where", ["start", "middle", "end"])
 def test_nan_holes(where):
     rng = np.random.default_rng(4)

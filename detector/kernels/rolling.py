@@ -14,14 +14,23 @@ from ._validate import as_float_array, check_int
 
 
 @njit(cache=True)
-def _mean_std_kernel(x, w, mean, std):
+def _mean_std_kernel(x, w, mean, std, start):
+    # General kernel (missing values counted per window), from output `start` (a
+    # multiple of w) on: outputs before it are already written by the lean kernel.
     n = x.shape[0]
     inv_w = 1.0 / w
     inv_w1 = 1.0 / (w - 1)
     shift = 0.0
     run = 0  # length of the current run of equal consecutive values
     prev = np.nan
-    for b in range(0, n, w):
+    if start > 0:
+        prev = x[start - 1]
+        run = 1
+        j = start - 2
+        while j >= 0 and run < w and x[j] == prev:
+            run += 1
+            j -= 1
+    for b in range(start, n, w):
         # restart the sums around a fresh shift every window: bounded error growth,
         # and values near 1e12 with small noise keep their digits
         if np.isfinite(x[b]):
@@ -107,9 +116,11 @@ def _shifted_sums(x, lo, hi, shift):
 def _mean_std_finite_kernel(x, w, mean, std):
     # The same sums without the missing-value bookkeeping, for all-finite input;
     # the first window is filled separately so the steady loop has no branches on i.
-    # Returns False as soon as a block's sums stop being finite: a NaN or inf entered
-    # them (NaN and inf never leave a running sum), and the caller falls back to the
-    # general kernel. That replaces a separate isfinite pass over x.
+    # Returns the start of the first block whose sums stop being finite -- a NaN or
+    # inf entered them (NaN and inf never leave a running sum) -- or -1. Every block
+    # before it held finite values only (its sums covered x up to its end), so its
+    # outputs stand and the general kernel resumes there. That replaces a separate
+    # isfinite pass over x.
     n = x.shape[0]
     inv_w = 1.0 / w
     inv_w1 = 1.0 / (w - 1)
@@ -136,7 +147,7 @@ def _mean_std_finite_kernel(x, w, mean, std):
             mean[i] = shift + m
             std[i] = np.sqrt(max((s2 - s1 * m) * inv_w1, 0.0))
     if not np.isfinite(s1 + s2):
-        return False
+        return 0
     for b in range(w, n, w):
         # Restart the sums around a fresh shift every window. x[b] lies inside every
         # window of the block (outputs b..b+w-1), so |x - shift| never exceeds the
@@ -159,8 +170,8 @@ def _mean_std_finite_kernel(x, w, mean, std):
                 mean[i] = shift + m
                 std[i] = np.sqrt(max((s2 - s1 * m) * inv_w1, 0.0))
         if not np.isfinite(s1 + s2):
-            return False
-    return True
+            return b
+    return -1
 
 
 def rolling_mean_std(x, window: int, *, out_mean=None, out_std=None):
@@ -194,10 +205,12 @@ def rolling_mean_std(x, window: int, *, out_mean=None, out_std=None):
     n = x.shape[0]
     mean = _out(out_mean, n, "out_mean")
     std = _out(out_std, n, "out_std")
-    # the lean kernel detects a NaN or inf on its own and gives up; the general one
-    # then rewrites every output
-    if n and not _mean_std_finite_kernel(x, window, mean, std):
-        _mean_std_kernel(x, window, mean, std)
+    # the lean kernel detects a NaN or inf on its own and stops at that block; the
+    # general one carries on from there
+    if n:
+        start = _mean_std_finite_kernel(x, window, mean, std)
+        if start >= 0:  # a NaN or inf from block `start` on
+            _mean_std_kernel(x, window, mean, std, start)
     return mean, std
 
 

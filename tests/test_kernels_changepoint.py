@@ -72,22 +72,40 @@ def test_equals_ruptures_on_random_inputs(seed):
     assert pelt(y, pen, min_size=min_size, jump=jump) == ruptures_pelt(y, pen, min_size, jump)
 
 
-@pytest.mark.parametrize("seed", range(42))
+@pytest.mark.parametrize("seed", range(56))
 def test_fpop_path_equals_ruptures_and_plain_pelt(seed, fpop_always):
     rng = np.random.default_rng(1000 + seed)
     kind = KINDS[seed % len(KINDS)]
     n = int(rng.integers(2, 300))
     min_size = int(rng.integers(1, 6))
+    jump = 1 if seed % 2 else int(rng.integers(2, 7))
     if min_size > n:
         return
     pen = scaled_pen(kind, float(rng.uniform(0, 30)))
     y = signal(rng, n, kind)
-    ref = ruptures_pelt(y, pen, min_size, 1)
-    assert pelt(y, pen, min_size=min_size, jump=1) == ref
-    assert pelt_plain(y, pen, min_size=min_size, jump=1) == ref
-    ends, ok = _pelt_fpop(y, pen, min_size=min_size)
+    ref = ruptures_pelt(y, pen, min_size, jump)
+    assert pelt(y, pen, min_size=min_size, jump=jump) == ref
+    assert pelt_plain(y, pen, min_size=min_size, jump=jump) == ref
+    ends, ok = _pelt_fpop(y, pen, min_size=min_size, jump=jump)
     if ok:  # the functional-pruning answer itself, without the fallback
         assert ends == ref
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_fpop_with_an_excursion_shorter_than_min_size(seed, fpop_always):
+    # every segment over the excursion costs ~1e18: ruptures' rounding then picks
+    # among candidates, and pelt must still return what ruptures returns
+    rng = np.random.default_rng(400 + seed)
+    n = int(rng.integers(20, 150))
+    ms = int(rng.integers(2, 6))
+    y = signal(rng, n, "pieces")
+    p0 = int(rng.integers(0, n - 2))
+    y[p0:p0 + int(rng.integers(1, ms))] += 1e9
+    pen = float(rng.uniform(0, 40))
+    jump = [1, 3][seed % 2]
+    assert pelt(y, pen, min_size=ms, jump=jump) == ruptures_pelt(y, pen, ms, jump)
+    _, ok = _pelt_fpop(y, pen, min_size=ms, jump=jump)
+    assert not ok  # the final path crosses the excursion: settled by plain PELT
 
 
 @settings(max_examples=80, deadline=None)
@@ -121,18 +139,35 @@ def test_hypothesis_real_data_fpop(values, pen, min_size):
     assert pelt_plain(y, pen, min_size=min_size, jump=1) == ref
 
 
+def test_fpop_keeps_its_speed_across_a_restart():
+    # memory in bytes: 8 GB falling to 0.2 GB at a restart, 100 kB noise. With
+    # min_size 2 the end just after the drop has a ~1e19 total (rounding decides
+    # there) but it is not on the final path: no fallback to quadratic PELT
+    rng = np.random.default_rng(9)
+    n = 4000
+    y = np.where(np.arange(n) < 2500, 8e9, 2e8) + np.linspace(0, 1e8, n) * (np.arange(n) < 2500)
+    y = y + rng.normal(0, 1e5, n)
+    pen = 3 * np.log(n) * 1e10
+    for ms, jump in [(2, 1), (5, 1), (2, 5)]:
+        ends, ok = _pelt_fpop(y, pen, min_size=ms, jump=jump)
+        assert ok
+        assert ends == pelt(y, pen, min_size=ms, jump=jump) == pelt_plain(
+            y, pen, min_size=ms, jump=jump)
+        assert 2500 in ends
+
+
 def test_fpop_path_on_long_signals_equals_plain_pelt():
-    # above FPOP_MIN_SAMPLES pelt(jump=1) takes FPOP by itself; plain PELT is O(n^2) here
+    # with more than FPOP_MIN_SAMPLES candidate ends pelt takes FPOP by itself
     for seed, kind in enumerate(["pieces", "big", "step", "rounded"]):
         rng = np.random.default_rng(50 + seed)
-        n = cp.FPOP_MIN_SAMPLES + 1500
+        n = 3000
         y = signal(rng, n, kind)
         pen = 3 * np.log(n)
-        for ms in (1, 2, 5):
-            ends, ok = _pelt_fpop(y, pen, min_size=ms)
+        for ms, jump in [(1, 1), (2, 1), (5, 1), (2, 5)]:
+            ends, ok = _pelt_fpop(y, pen, min_size=ms, jump=jump)
             assert ok  # realistic data: ruptures' pruning never loses the optimum
-            assert ends == pelt(y, pen, min_size=ms, jump=1) == pelt_plain(
-                y, pen, min_size=ms, jump=1)
+            assert ends == pelt(y, pen, min_size=ms, jump=jump) == pelt_plain(
+                y, pen, min_size=ms, jump=jump)
 
 
 def test_fpop_falls_back_where_ruptures_misses_the_optimum(fpop_always):

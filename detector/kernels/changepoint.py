@@ -2,9 +2,9 @@
 
 ``pelt(signal, penalty, min_size=2, jump=5)`` returns what
 ``ruptures.Pelt(model="l2", min_size=min_size, jump=jump).fit(signal).predict(pen=penalty)``
-returns. With ``jump=1`` on long signals it switches by itself to functional pruning
-(FPOP, Maidstone et al. 2017): O(n log n) expected even when changes are rare, where
-PELT keeps every candidate of the current segment and costs O(n^2).
+returns. On long signals it switches by itself to functional pruning (FPOP, Maidstone
+et al. 2017): O(n log n) expected even when changes are rare, where PELT keeps every
+candidate of the current segment and costs O(n^2).
 
 ``pelt_linear`` is ruptures' ``model="clinear"`` (see its docstring for what that cost
 is and when to prefer :func:`detector.kernels.linear_segments`).
@@ -23,10 +23,10 @@ from ._validate import as_float_array, check_float, check_int
 from .segment import backtrack
 
 
-#: With jump=1, signals longer than this take the FPOP path. Below it plain PELT is as
-#: fast (measured: parity near 300 samples; at 2,000 samples of pure noise PELT takes
-#: 27 ms, FPOP 1.3 ms). Both paths return the same breakpoints; tests force FPOP on
-#: short inputs too.
+#: Signals with more candidate ends than this (``n // jump``) take the FPOP path. Below
+#: it plain PELT is as fast (jump=1, measured: parity near 300 samples; at 2,000 samples
+#: of pure noise PELT takes 27 ms, FPOP 1.3 ms). Both paths return the same breakpoints;
+#: tests force FPOP on short inputs too.
 FPOP_MIN_SAMPLES = 500
 
 #: Candidates whose penalised costs agree to this relative tolerance are "near ties":
@@ -421,18 +421,20 @@ def _pelt_kernel(y, pen, min_size, jump, model, raw, plain, floor):
 
 
 @njit(cache=True)
-def _fpop_kernel(y, pen, min_size, raw, plain, floor):
-    """Optimal partition by functional pruning (L2 cost, jump=1), checked against ruptures.
+def _fpop_kernel(y, pen, min_size, jump, raw, plain, floor, big):
+    """Optimal partition by functional pruning (L2 cost), checked against ruptures.
 
     Each candidate start ``tau`` owns the set of segment means ``mu`` at which its
     cost ``F(tau) + pen + sum_{tau<i<=t} (y_i - mu)^2`` is the lowest. Every live
     candidate gains the same function of ``mu`` at each step, so the sets only
     shrink: a candidate whose set is empty can never win again and is dropped.
-    ``tau`` enters ``min_size`` samples after its position, when a segment starting
-    there becomes admissible, and takes from each set the part where it is cheaper
+    Segment ends are ruptures' (multiples of ``jump`` >= ``min_size``, then ``n``);
+    ``tau`` enters when ruptures admits it (``floor((end - min_size) / jump) * jump``,
+    i.e. once a segment starting there is long enough), and takes from each set the part where it is cheaper
     by more than rounding (older candidates keep ties, as PELT's first-wins rule).
 
-    That is the exact optimum. ruptures' PELT, though, also drops a candidate ``o``
+    That is the exact optimum. Two cases where ruptures' answer is not, and where
+    we return ``ok=False`` so that the caller follows ruptures with plain PELT: ruptures' PELT, though, also drops a candidate ``o``
     at an end ``s`` when ``total(o) > total(s) + pen``, although ``s`` only becomes
     usable ``min_size`` samples later; with ``min_size > 1`` it can so miss the
     optimum (rarely: a short excursion that the next samples undo). We apply that
@@ -449,6 +451,7 @@ def _fpop_kernel(y, pen, min_size, raw, plain, floor):
     prev = np.full(n + 1, -1, np.int64)
     best[0] = 0.0
     dropped = np.zeros(n + 1, np.bool_)  # by ruptures' pruning rule
+    huge = np.zeros(n + 1, np.bool_)  # ends whose best total exceeds ``big``
     n_owned = np.zeros(n + 1, np.int64)
     # intervals of mu in increasing order, and the candidate owning each
     cap = 64
@@ -462,9 +465,15 @@ def _fpop_kernel(y, pen, min_size, raw, plain, floor):
     cand = np.empty(n + 1, np.int64)  # live candidates, increasing
     vals = np.empty(n + 1)
     nc = 0
-    for t in range(min_size, n + 1):
-        tau = t - min_size
-        if tau == 0 or tau >= min_size:
+    ind = _breakpoints(n, min_size, jump)
+    last = -1
+    for i in range(ind.shape[0]):
+        t = ind[i]
+        tau = ((t - min_size) // jump) * jump
+        # 0 < tau < min_size: no partition of [0, tau), ruptures drops it at once; the
+        # last end n may admit again the point admitted before it
+        if (tau == 0 or tau >= min_size) and tau > last:
+            last = tau
             if n_iv == 0:
                 lo[0] = -np.inf
                 hi[0] = np.inf
@@ -560,7 +569,9 @@ def _fpop_kernel(y, pen, min_size, raw, plain, floor):
             if v < bv:
                 bv = v
         k = _settle(raw, buf, prev, fx, pen, floor, cand, vals, nc, bv, t)
-        if dropped[cand[k]]:
+        if bv > big:
+            huge[t] = True  # rounding decides here: harmless unless on the final path
+        elif dropped[cand[k]]:
             return prev, False  # ruptures has lost the optimum: follow it with PELT
         best[t] = bv
         prev[t] = cand[k]
@@ -575,6 +586,11 @@ def _fpop_kernel(y, pen, min_size, raw, plain, floor):
                 keep = v <= bv + pen
             if not keep:
                 dropped[o] = True
+    e = n
+    while e > 0:
+        if huge[e]:
+            return prev, False
+        e = prev[e]
     return prev, True
 
 
@@ -604,6 +620,9 @@ def _signal(signal, penalty, min_size, jump, *, cost_min_size=1):
 def _precision(y, yc):
     """Choose the cost arithmetic and the absolute error bound ``floor`` of a total.
 
+    Returns ``(plain, floor, noise)``, ``noise`` a robust estimate of the noise
+    variance (from the median absolute difference of neighbours; 0 if most are equal).
+
     Plain arithmetic (prefix sums accumulated with compensation, rounded once)
     errs on any partition's total by at most ~8 eps (sum(yc**2) + max|yc| *
     sum|yc|): far inside the near-tie band when the levels spread over fewer than
@@ -620,8 +639,14 @@ def _precision(y, yc):
         noise = (mad / (0.6745 * math.sqrt(2.0))) ** 2
     if noise > 0.0 and s2 <= 400.0 * n * noise:
         a = np.abs(yc)
-        return True, 8.0 * _EPS * (s2 + float(a.max()) * float(a.sum()))
-    return False, 1e-28 * s2
+        return True, 8.0 * _EPS * (s2 + float(a.max()) * float(a.sum())), noise
+    return False, 1e-28 * s2, noise
+
+
+def _big(noise, penalty):
+    """Largest total at which ruptures' rounding (~1e3 eps * total) stays below 1e-6 of
+    the differences that decide a segmentation (the penalty, the noise variance)."""
+    return 1e-6 * (penalty + noise) / (1e3 * _EPS)
 
 
 def pelt(signal, penalty: float, *, min_size: int = 2, jump: int = 5) -> list[int]:
@@ -662,27 +687,34 @@ def pelt(signal, penalty: float, *, min_size: int = 2, jump: int = 5) -> list[in
     -----
     Equals ``ruptures.Pelt(model="l2", min_size=min_size, jump=jump)
     .fit(signal).predict(pen=penalty)``, the same list. Segment costs come in
-    O(1) from double-double prefix sums of the centred signal (accurate even
-    for a 1e12 level or a 1e9 step over unit noise); candidates whose totals
-    agree to ``NEAR`` (1e-12 relative) are compared with ruptures' own float
-    arithmetic (its per-slice ``var``, numpy's pairwise summation order, its
-    left-to-right ``sum`` of the partition), so that even exact ties on
-    integer data break alike.
+    O(1) from compensated prefix sums of the centred signal, carried in
+    double-double when the levels dwarf the noise (a 1e12 level or a 1e9 step
+    over unit noise stay exact); candidates whose totals agree to ``NEAR``
+    (1e-12 relative, plus the bound of our rounding) are compared with
+    ruptures' own float arithmetic (its per-slice ``var``, numpy's pairwise
+    summation order, its left-to-right ``sum`` of the partition), so that even
+    exact ties on integer data break alike. Differences we know of: none on
+    the tests; ruptures under Python >= 3.12 sums partitions with compensated
+    ``sum``, and near ties could then break differently.
 
-    Cost: O(n * c / jump) where ``c`` is the number of candidates PELT keeps,
-    about the length of the current segment (O(n^2 / jump) when changes are
-    rare, O(n) when they are frequent). With ``jump=1`` and more than
-    ``FPOP_MIN_SAMPLES`` samples it switches by itself to functional pruning
-    (FPOP, Maidstone et al. 2017), O(n log n) expected, e.g. 1e6 samples in
-    about a second; that path checks that ruptures' pruning (inexact when
-    ``min_size > 1``) keeps the optimum at every end and otherwise falls back
-    to plain PELT, so both return the same list. Memory O(n).
+    Cost: plain PELT is O(n * c / jump) where ``c`` is the number of
+    candidates it keeps, about the length of the current segment over ``jump``
+    (O(n^2 / jump^2) when changes are rare). With more than
+    ``FPOP_MIN_SAMPLES`` candidate ends (``n // jump``) it switches by itself
+    to functional pruning (FPOP, Maidstone et al. 2017) on ruptures' grid of
+    ends: O((n / jump) log(n / jump)) expected, e.g. 1e6 samples with
+    ``jump=1`` in about a second. That path also applies ruptures' pruning
+    rule, which is not exact when ``min_size > 1``, and falls back to plain
+    PELT on the rare inputs where ruptures loses the optimum (or where its
+    rounding of ~1e18 totals decides), so both paths return the same list.
+    Memory O(n).
     """
     y, yc, penalty, min_size, jump = _signal(signal, penalty, min_size, jump)
-    plain, floor = _precision(y, yc)
+    plain, floor, noise = _precision(y, yc)
     n = y.shape[0]
-    if jump == 1 and n > FPOP_MIN_SAMPLES:
-        prev, ok = _fpop_kernel(yc, penalty, min_size, y, plain, floor)
+    if n // jump > FPOP_MIN_SAMPLES:
+        prev, ok = _fpop_kernel(yc, penalty, min_size, jump, y, plain, floor,
+                                _big(noise, penalty))
         if ok:
             return backtrack(prev, n).tolist()
     return backtrack(_pelt_kernel(yc, penalty, min_size, jump, 0, y, plain, floor), n).tolist()
@@ -691,15 +723,16 @@ def pelt(signal, penalty: float, *, min_size: int = 2, jump: int = 5) -> list[in
 def pelt_plain(signal, penalty: float, *, min_size: int = 2, jump: int = 5) -> list[int]:
     """:func:`pelt` without the FPOP switch (PELT even for ``jump=1``); for tests and benchmarks."""
     y, yc, penalty, min_size, jump = _signal(signal, penalty, min_size, jump)
-    plain, floor = _precision(y, yc)
+    plain, floor, _ = _precision(y, yc)
     prev = _pelt_kernel(yc, penalty, min_size, jump, 0, y, plain, floor)
     return backtrack(prev, y.shape[0]).tolist()
 
 
-def _pelt_fpop(signal, penalty: float, *, min_size: int = 2):
+def _pelt_fpop(signal, penalty: float, *, min_size: int = 2, jump: int = 1):
     """The FPOP path alone: ``(ends, ok)``; ``ok=False`` when it would fall back to PELT."""
-    y, yc, penalty, min_size, _ = _signal(signal, penalty, min_size, 1)
-    prev, ok = _fpop_kernel(yc, penalty, min_size, y, *_precision(y, yc))
+    y, yc, penalty, min_size, jump = _signal(signal, penalty, min_size, jump)
+    plain, floor, noise = _precision(y, yc)
+    prev, ok = _fpop_kernel(yc, penalty, min_size, jump, y, plain, floor, _big(noise, penalty))
     return (backtrack(prev, y.shape[0]).tolist() if ok else None), ok
 
 

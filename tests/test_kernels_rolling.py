@@ -245,6 +245,10 @@ def test_out_buffers_are_used_and_checked():
         name = next(iter(kwargs))
         with pytest.raises(ValueError, match=f"{name} must be"):
             rolling_mean_std(x, 10, **kwargs)
+    with pytest.raises(ValueError, match="out_mean must not overlap x"):
+        rolling_mean_std(x, 10, out_mean=x)
+    with pytest.raises(ValueError, match="out_mean and out_std must not overlap"):
+        rolling_mean_std(x, 10, out_mean=bm, out_std=bm)
 
 
 @pytest.mark.parametrize("call,match", [

@@ -10,7 +10,15 @@ W = 100
 
 
 def _x(n, rng):
+    """A random walk at 1e9 (a memory level with noise)."""
     return (rng.normal(0, 1, n).cumsum() + 1e9,)
+
+
+def _x_gaps(n, rng):
+    """The same with one missing sample in 10,000 (scrape gaps): the general kernel."""
+    (x,) = _x(n, rng)
+    x[rng.integers(0, n, max(1, n // 10_000))] = np.nan
+    return (x,)
 
 
 def _bn_mean_std(x):
@@ -43,6 +51,9 @@ CASES = [
          _bn_mean_std),
     Case("rolling_mean_std w=100 vs pandas", _x, lambda x: rolling_mean_std(x, W),
          "pandas rolling mean+std", _pd_mean_std),
+    # bottleneck's default min_count (= window) gives the same NaN semantics
+    Case("rolling_mean_std w=100, NaN gaps", _x_gaps, lambda x: rolling_mean_std(x, W),
+         "bottleneck move_mean+move_std", _bn_mean_std),
     Case("rolling_min w=100", _x, lambda x: rolling_min(x, W), "pandas rolling min",
          lambda x: pd.Series(x).rolling(W).min().to_numpy()),
     Case("rolling_max w=100", _x, lambda x: rolling_max(x, W), "pandas rolling max",

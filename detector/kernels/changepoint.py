@@ -33,8 +33,8 @@ FPOP_MIN_SAMPLES = 500
 #: they are settled with ruptures' own floating-point arithmetic (see ``_exact_l2``).
 NEAR = 1e-12
 
-# Largest |x - mean(x)| accepted: squares and their sums must stay finite.
-_MAX_ABS = 1e150
+# Largest |x - mean(x)| accepted: squares, their sums and Dekker splits stay finite.
+_MAX_ABS = 1e100
 _EPS = float(np.finfo(np.float64).eps)
 
 
@@ -126,8 +126,8 @@ def _l2_dd(s1h, s1l, s2h, s2l, a, b):
 
     ``S2 - S1**2 / m`` cancels catastrophically in plain doubles when the segment sits
     far from the signal's mean (a 1e9 step over unit noise, long flat stretches at a
-    large level); carried in double-double the result keeps about 1e-16 relative to
-    ``S2`` times 1e-16, i.e. full double precision of the cost itself.
+    large level); carried in double-double its error is about eps**2 * S2 plus one
+    rounding of the cost itself.
     """
     m = b - a
     x1, e1 = _two_sum(s1h[b], -s1h[a])
@@ -290,8 +290,7 @@ def _near(a, b, pen, floor):
 def _settle(raw, buf, prev, fx, pen, floor, cand, vals, nc, bv, t):
     """Index (into ``cand``) of the candidate ruptures would pick at end ``t``.
 
-    ``vals`` are our penalised totals (NaN: no partition of that prefix, skipped);
-    candidates are in increasing order, as ruptures' admissible list, and the first
+    ``vals`` are our penalised totals; candidates are in increasing order, as ruptures' admissible list, and the first
     with the smallest total wins, as ``min`` does. Candidates within ``NEAR`` of the
     smallest are compared with ruptures' own arithmetic instead.
     """
@@ -430,17 +429,26 @@ def _fpop_kernel(y, pen, min_size, jump, raw, plain, floor, big):
     shrink: a candidate whose set is empty can never win again and is dropped.
     Segment ends are ruptures' (multiples of ``jump`` >= ``min_size``, then ``n``);
     ``tau`` enters when ruptures admits it (``floor((end - min_size) / jump) * jump``,
-    i.e. once a segment starting there is long enough), and takes from each set the part where it is cheaper
-    by more than rounding (older candidates keep ties, as PELT's first-wins rule).
+    once a segment starting there is long enough) and takes from each set the part
+    where it is cheaper by more than rounding (older candidates keep ties, as PELT's
+    first-wins rule wants).
 
-    That is the exact optimum. Two cases where ruptures' answer is not, and where
-    we return ``ok=False`` so that the caller follows ruptures with plain PELT: ruptures' PELT, though, also drops a candidate ``o``
-    at an end ``s`` when ``total(o) > total(s) + pen``, although ``s`` only becomes
-    usable ``min_size`` samples later; with ``min_size > 1`` it can so miss the
-    optimum (rarely: a short excursion that the next samples undo). We apply that
-    rule to the live candidates and return ``ok=False`` as soon as the optimum at
-    some end is a candidate ruptures has dropped; the caller then runs the plain
-    PELT kernel, which follows ruptures step for step. Returns ``(prev, ok)``.
+    That is the exact optimum. Two cases where ruptures' answer is not, and where we
+    return ``ok=False`` so that the caller follows ruptures with plain PELT:
+
+    * ruptures drops a candidate ``o`` at an end ``s`` when ``total(o) > total(s) +
+      pen``, although ``s`` only becomes usable ``min_size`` samples later; with
+      ``min_size > 1`` it can so miss the optimum (rarely: a short excursion that the
+      next samples undo). We apply that rule to the live candidates and stop as soon
+      as the optimum at an end is a candidate ruptures has dropped.
+    * ruptures adds totals in plain doubles: at an end whose best total exceeds
+      ``big`` (every segment ending there straddles a step far larger than the
+      noise, e.g. just after a restart with ``min_size > 1``) its rounding, not the
+      data, picks the start. Such an end matters only on the final path (every
+      candidate it could drop or keep spans the step and cannot win at an ordinary
+      end), so that is checked once, at the end.
+
+    Returns ``(prev, ok)``.
     """
     n = y.shape[0]
     s1h, s1l, s2h, s2l = _prefix(y, plain)
@@ -506,7 +514,7 @@ def _fpop_kernel(y, pen, min_size, jump, raw, plain, floor, big):
                             # o keeps where it is within tol of tau: never prune on rounding
                             mean = _seg_mean(s1h, s1l, o, tau, plain)
                             r = math.sqrt((max(gap, 0.0) + tol) / (tau - o))
-                            r += NEAR * (abs(mean) + r + 1.0)
+                            r += NEAR * (abs(mean) + r)
                             r1 = mean - r
                             r2 = mean + r
                     if everywhere:
@@ -678,7 +686,7 @@ def pelt(signal, penalty: float, *, min_size: int = 2, jump: int = 5) -> list[in
     Raises
     ------
     ValueError
-        ``signal`` not 1-D, empty, holding NaN/inf, values more than 1e150 from
+        ``signal`` not 1-D, empty, holding NaN/inf, values more than 1e100 from
         its mean, or shorter than ``min_size`` (ruptures raises
         ``BadSegmentationParameters`` there); ``penalty`` negative or not
         finite; ``min_size`` or ``jump`` not an integer >= 1.

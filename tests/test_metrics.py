@@ -85,3 +85,25 @@ def test_event_precision_recall():
     assert p == pytest.approx(0.5) and r == pytest.approx(0.5)
     assert metrics.event_precision_recall(t, np.zeros(20, bool), []) == (1.0, pytest.approx(
         float("nan"), nan_ok=True))
+
+
+def test_nab_window_straddling_the_probation_counts():
+    """20 points: probation is the first 3; a window over points 1..5 is still scored."""
+    t = np.arange(20.0)
+    assert metrics.nab_raw_score(t, np.zeros(20, bool), [(1.0, 5.0)]) == (-1.0, 1)
+    a = np.zeros(20, bool)
+    a[[2, 4]] = True  # the alarm at 2 is probationary; the one at 4 scores
+    raw, n = metrics.nab_raw_score(t, a, [(1.0, 5.0)])
+    assert n == 1
+    assert raw == pytest.approx(scaled_sigmoid(-(5 - 4 + 1) / 5) / scaled_sigmoid(-1.0))
+    # a window wholly inside the probation is not scored at all
+    assert metrics.nab_raw_score(t, np.zeros(20, bool), [(0.0, 2.0)]) == (0.0, 0)
+
+
+def test_nab_windows_between_samples():
+    t = np.arange(0.0, 100.0, 10.0)  # samples every 10 s
+    a = np.zeros(10, bool)
+    a[5] = True  # t = 50: first sample of the window (45, 72) -> its left edge
+    raw, n = metrics.nab_raw_score(t, a, [(45.0, 72.0), (81.0, 89.0)])
+    # second window holds no sample: skipped; first spans samples 5..7 (width 3)
+    assert n == 1 and raw == pytest.approx(scaled_sigmoid(-1.0) / scaled_sigmoid(-1.0))

@@ -123,7 +123,9 @@ def nab_raw_score(timestamps: Sequence[float], alarms: Sequence[bool],
     window without an alarm scores ``-fnWeight``; an alarm outside the windows
     scores ``fpWeight * scaled_sigmoid(distance past the last window)``
     (``-fpWeight`` before any window). The first ``min(floor(0.15 n), 750)``
-    points are probationary and not scored.
+    points are probationary and not scored; a window counts once any of its
+    points lies past them (NAB's ``_prepareScoreByThresholdParts``). Windows
+    need not start on a sample: a window starts at its first sample.
     """
     ts = list(timestamps)
     a = np.asarray(alarms, dtype=bool)
@@ -140,18 +142,18 @@ def nab_raw_score(timestamps: Sequence[float], alarms: Sequence[bool],
     w = 0
     cur = None  # (k, left index, right index, width)
     for i in range(n):
-        if cur is None and w < len(limits) and idx[i] >= limits[w][0]:
-            left = i
+        while cur is None and w < len(limits) and idx[i] >= limits[w][0]:
             right = int(np.searchsorted(idx, limits[w][1], side="right")) - 1
-            cur = (w, left, right, float(right - left + 1))
+            if right >= i:  # a window holding no sample is skipped
+                cur = (w, i, right, float(right - i + 1))
             w += 1
-            if i >= probation_len:
-                window_scores[cur[0]] = -profile["fnWeight"]
         if cur is not None:
             k, left, right, width = cur
-            if a[i] and i >= probation_len:
-                score = _scaled_sigmoid(-(right - i + 1) / width) * profile["tpWeight"] / max_tp
-                if k in window_scores:
+            if i >= probation_len:
+                # NAB counts a window once any of its points is past probation
+                window_scores.setdefault(k, -profile["fnWeight"])
+                if a[i]:
+                    score = _scaled_sigmoid(-(right - i + 1) / width) * profile["tpWeight"] / max_tp
                     window_scores[k] = max(window_scores[k], score)
             if i >= right:
                 prev_right, prev_width = right, width

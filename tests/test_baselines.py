@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 
-from detector.evaluate.baselines import (BASELINES, coroot_slope, mann_kendall_sen, precog,
-                                         prometheus_predict_linear, sigma_band)
+from detector.evaluate.baselines import (BASELINES, _precog_changepoints, coroot_slope,
+                                         mann_kendall_sen, precog, prometheus_predict_linear,
+                                         sigma_band)
 
 H = 3600.0
 
@@ -50,15 +51,31 @@ def test_band_fires_on_a_daily_peak_and_not_on_flat_noise():
     assert not sigma_band(t, 5e8 + rng.normal(0, 1e6, t.size)).leak
 
 
-def test_mann_kendall_sen_calls_any_wander_a_trend():
+def test_mann_kendall_sen_as_kats_needs_significance_and_tau_above_08():
     t = grid(24)
+    x = (t - t[0]) / H
+    assert mann_kendall_sen(t, 5e8 + x * 1e6).leak  # clean climb: tau = 1
+    assert not mann_kendall_sen(t, 5e8 - x * 1e6).leak  # decreasing
+    # a weak but significant trend in noise: tau well below 0.8 after smoothing
     rng = np.random.default_rng(1)
-    walk = 5e8 + np.cumsum(rng.normal(0, 1e6, t.size))
-    # no autocorrelation correction: a random walk with drift-like wander is "increasing"
-    # whenever it ends up higher; check the plain definition on a clean case instead
-    assert mann_kendall_sen(t, 5e8 + (t - t[0]) * 10).leak
-    assert not mann_kendall_sen(t, 5e8 - (t - t[0]) * 10).leak
-    assert isinstance(mann_kendall_sen(t, walk).leak, bool)
+    weak = 5e8 + x * 1e5 + rng.normal(0, 2e7, t.size)
+    assert not mann_kendall_sen(t, weak).leak
+    # Kats with threshold=0 judges by the p-value alone: then it is a trend
+    assert mann_kendall_sen(t, weak, tau=0.0).leak
+    # no autocorrelation correction: a random walk that wandered upwards is a trend
+    walk = 5e8 + np.cumsum(np.r_[0, np.abs(rng.normal(0, 1e6, t.size - 1))])
+    assert mann_kendall_sen(t, walk).leak
+
+
+def test_precog_change_points_are_mad_outliers_of_the_differences_merged_within_6h():
+    g_t = np.arange(0.0, 48 * H, 300.0)
+    y = np.zeros(g_t.size)
+    y[100:] += 50.0   # a jump at index 100 (8.3 h)
+    y[110:] += 50.0   # another 50 min later: merged into the first
+    y[400:] += 50.0   # one at 33.3 h
+    y += np.random.default_rng(3).normal(0, 0.01, g_t.size)
+    cps = _precog_changepoints(g_t, y, 3.5, 6 * H)
+    assert cps == [0, 100, 400, g_t.size - 1]
 
 
 def test_precog_finds_the_last_change_and_fires_only_within_seven_days():

@@ -12,15 +12,16 @@ Every baseline is a function ``(timestamps, values, limit) -> BaselineResult``
 3. :func:`sigma_band` -- the seed practice: the sliding mean +- 2 sigma band
    of the last hour, held for 5 minutes (:mod:`detector.rules`).
 4. :func:`mann_kendall_sen` -- Mann-Kendall with Sen's slope and no
-   correction for autocorrelation, as Kats' ``MKDetector`` (p < 0.05 and an
-   increasing trend).
+   correction for autocorrelation, as Kats' ``MKDetector`` with its defaults
+   (exponential smoothing 0.2, p < 0.05, Kendall's tau > 0.8, increasing).
 5. :func:`precog` -- Precog (Jindal et al., "Online memory leak detection in
    the cloud-based infrastructures", ICSOC 2020 workshops): 5-minute median
    resampling, a 1-hour rolling median, change points where the MAD z-score
-   of the first differences exceeds 3.5 (merged within 6 h), OLS on the
-   segment since the last change point with R^2 > 0.8, and an alarm when the
-   limit would be reached within 7 days (without a known limit: twice the
-   highest value seen, our stand-in for the machine's memory).
+   of the absolute first differences exceeds 3.5 (merged within 6 h), OLS
+   from a change point to the end with R^2 > 0.8 over at least 6 h, and an
+   alarm when the limit would be reached within 7 days (without a known
+   limit: twice the highest value seen, our stand-in for the machine's
+   memory).
 """
 
 from __future__ import annotations
@@ -137,66 +138,111 @@ def sigma_band(timestamps, values, limit=None, *, window=HOUR, k=2.0,
     return BaselineResult(True, float(alerts[0][0]))
 
 
-def mann_kendall_sen(timestamps, values, limit=None, *, alpha=0.05,
-                     max_points=5000) -> BaselineResult:
-    """Mann-Kendall (no autocorrelation correction) on the series, as Kats' MKDetector."""
+def mann_kendall_sen(timestamps, values, limit=None, *, alpha=0.05, tau=0.8,
+                     smoothing=0.2, max_points=5000) -> BaselineResult:
+    """Mann-Kendall with Sen's slope and no autocorrelation correction, as Kats' MKDetector.
+
+    Kats (``kats/detectors/trend_mk.py``, ``MKDetector(threshold=0.8,
+    alpha=0.05)``) smooths the series by simple exponential smoothing
+    (``smoothing_level=0.2``), runs ``pymannkendall.original_test`` (no
+    correction for serial correlation) and reports an increasing trend when
+    the test is significant at ``alpha`` and Kendall's tau exceeds
+    ``threshold`` (0.8 by default; 0 means "p-value only"). Kats looks back
+    ``window_size`` daily points; memory series are judged here over their
+    whole window, averaged down to at most ``max_points`` samples for speed.
+    The Sen slope is the kernel's (positive whenever the trend is
+    increasing); the onset is the start of the window.
+    """
+    from scipy.signal import lfilter
+
     from ..kernels import mann_kendall
 
     t, v = _clean(timestamps, values)
     if t.size < 4:
         return BaselineResult(False)
-    if t.size > max_points:  # Kats works on the series as given; we average down for speed
+    if t.size > max_points:
         k = int(math.ceil(t.size / max_points))
         m = t.size // k
         v = v[:m * k].reshape(m, k).mean(axis=1)
         t = t[:m * k].reshape(m, k).mean(axis=1)
+    if smoothing is not None:  # level_t = a x_t + (1 - a) level_{t-1}, level_0 = x_0
+        v, _ = lfilter([smoothing], [1.0, smoothing - 1.0], v, zi=[(1 - smoothing) * v[0]])
     res = mann_kendall(v, alpha=alpha)
-    leak = res.trend == "increasing"
-    return BaselineResult(leak, float(t[0]) if leak else None)
+    leak = res.trend == "increasing" and res.tau > tau and res.slope > 0
+    return BaselineResult(bool(leak), float(t[0]) if leak else None)
+
+
+def _precog_changepoints(g_t, smooth, z, merge):
+    """Precog's change points (indices): modified z-score of |first differences| > z.
+
+    As ``get_change_point_indices(method="modified_z_score")`` in Jindal et
+    al.'s code: the series' first and last index join the candidates, and a
+    candidate less than ``merge`` seconds after the previous kept one is
+    dropped; the last index is always the end of the final segment.
+    """
+    d = np.abs(np.diff(smooth))
+    med = np.median(d)
+    mad = np.median(np.abs(d - med))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        score = np.abs(0.6745 * (d - med) / mad) if mad > 0 else np.where(d > med, np.inf, 0.0)
+    cand = np.unique(np.r_[0, np.flatnonzero(score > z) + 1, smooth.size - 1])
+    kept = [int(cand[0])]
+    for c in cand[1:]:
+        if g_t[c] - g_t[kept[-1]] >= merge:
+            kept.append(int(c))
+    return kept
 
 
 def precog(timestamps, values, limit=None, *, z=3.5, merge=6 * HOUR, r2=0.8,
-           horizon=7 * DAY) -> BaselineResult:
-    """Precog (Jindal et al. 2020); see the module docstring."""
+           min_trend=6 * HOUR, horizon=7 * DAY) -> BaselineResult:
+    """Precog (Jindal et al., ICSOC 2020 workshops, arXiv:2101.09799).
+
+    Following the paper and its code (``mem_leak_detection/precog_change.py``
+    in ansjin/memory_leak_detection, ``predict`` without a training phase):
+    median-resample to 5 minutes (gaps interpolated), take a 1-hour rolling
+    median, find change points where the modified z-score (MAD) of the
+    absolute first differences exceeds 3.5, merging those within 6 h; then,
+    from the last change point back to the first, fit OLS from the change
+    point to the end; a fit of at least 6 h with R^2 > 0.8 and a positive
+    slope whose line reaches the limit within 7 days (from the last smoothed
+    value) is a trend, and the earliest such change point is the onset.
+    Without a known limit the cap is twice the highest value seen (our
+    stand-in for the machine's memory; the original works on percent of it
+    with a limit of 100).
+    """
+    import pandas as pd
+
     t, v = _clean(timestamps, values)
     if t.size < 3:
         return BaselineResult(False)
     g_t, g_v = _resample(t, v, 300.0, how="median")
-    import pandas as pd
-
+    g_v = pd.Series(g_v).interpolate(limit_area="inside").to_numpy()
     smooth = pd.Series(g_v).rolling(12, min_periods=1).median().to_numpy()  # 1 h of 5 min
-    ok = np.isfinite(smooth)
-    g_t, smooth = g_t[ok], smooth[ok]
-    if smooth.size < 12:
+    if smooth.size < 3 or g_t[-1] - g_t[0] < min_trend:
         return BaselineResult(False)
-    d = np.diff(smooth)
-    mad = np.median(np.abs(d - np.median(d)))
-    score = 0.6745 * (d - np.median(d)) / mad if mad > 0 else np.zeros_like(d)
-    cps = g_t[1:][np.abs(score) > z]
-    merged = []
-    for c in cps:
-        if not merged or c - merged[-1] > merge:
-            merged.append(float(c))
-    start = merged[-1] if merged else float(g_t[0])
-    seg = g_t >= start
-    if seg.sum() < 12:  # less than an hour since the last change point: the one before
-        start = merged[-2] if len(merged) >= 2 else float(g_t[0])
-        seg = g_t >= start
-    x, y = g_t[seg], smooth[seg]
-    if x.size < 3 or np.ptp(x) == 0:
-        return BaselineResult(False)
-    xc = x - x.mean()
-    slope = float(np.dot(xc, y - y.mean()) / np.dot(xc, xc))
-    fit = y.mean() + slope * xc
-    ss_res = float(np.sum((y - fit) ** 2))
-    ss_tot = float(np.sum((y - y.mean()) ** 2))
-    r_squared = 1 - ss_res / ss_tot if ss_tot > 0 else 0.0
+    cps = _precog_changepoints(g_t, smooth, z, merge)
+    # OLS of every suffix [c, end] from prefix sums (x centred for precision)
+    x = (g_t - g_t[0]) / HOUR
+    x = x - x.mean()
+    y = smooth - smooth.mean()
+    n_all = smooth.size
+    sums = [np.r_[0.0, np.cumsum(a)] for a in (np.ones(n_all), x, y, x * x, x * y, y * y)]
+    tail = [a[-1] - a for a in sums]  # tail[j][c] = sum over [c, end]
     cap = limit if limit is not None and limit > 0 else 2.0 * float(np.max(v))
-    if slope <= 0 or r_squared <= r2:
-        return BaselineResult(False)
-    eta = (cap - fit[-1]) / slope
-    leak = eta <= horizon
-    return BaselineResult(bool(leak), float(start) if leak else None)
+    current = float(smooth[-1])
+    onset = None
+    for c in reversed(cps[:-1]):
+        if g_t[-1] - g_t[c] < min_trend:
+            continue
+        n, sx, sy, sxx, sxy, syy = (a[c] for a in tail)
+        vxx, vxy, vyy = sxx - sx * sx / n, sxy - sx * sy / n, syy - sy * sy / n
+        if vxx <= 0 or vyy <= 0:
+            continue
+        slope = vxy / vxx / HOUR  # per second
+        r_squared = vxy * vxy / (vxx * vyy)
+        if slope > 0 and r_squared > r2 and (cap - current) / slope <= horizon:
+            onset = float(g_t[c])  # keep going back: the earliest qualifying trend wins
+    return BaselineResult(onset is not None, onset)
 
 
 #: Name -> baseline function, in the order reports list them.

@@ -15,67 +15,81 @@ from ._validate import as_float_array, check_int
 
 
 @njit(cache=True)
-def _mean_std_kernel(x, w, mean, std, start):
-    # General kernel (missing values counted per window), from output `start` (a
-    # multiple of w) on: outputs before it are already written by the lean kernel.
+def _mean_std_kernel(x, w, mean, std):
+    # Blocks of w outputs, [0, w), [w, 2w), ... Each block restarts its sums around a
+    # shift x[b] that lies inside every window of the block (outputs b..b+w-1), so
+    # |x - shift| never exceeds the window's range and s2 - s1 * m cannot cancel
+    # catastrophically, at any level. A block runs the lean all-finite loop first;
+    # if its sums end non-finite (a NaN or inf entered them: they never leave a
+    # running sum) it is redone by the general loop, which counts missing values.
+    # NaN gaps thus cost only the blocks around them.
+    # After a general block that met missing values the next block goes straight to
+    # the general loop too, so densely gapped data does not pay for both loops.
     n = x.shape[0]
     inv_w = 1.0 / w
     inv_w1 = 1.0 / (w - 1)
-    shift = 0.0
-    run = 0  # length of the current run of equal consecutive values
-    prev = np.nan
-    if start > 0:
-        prev = x[start - 1]
-        run = 1
-        j = start - 2
-        while j >= 0 and run < w and x[j] == prev:
-            run += 1
-            j -= 1
-    for b in range(start, n, w):
-        # restart the sums around a fresh shift every window: bounded error growth,
-        # and values near 1e12 with small noise keep their digits
-        if np.isfinite(x[b]):
-            shift = x[b]
-        s1 = 0.0
-        s2 = 0.0
-        nans = 0
-        for j in range(max(0, b - w + 1), b):
-            v = x[j]
+    run, prev, gaps = _general_block(x, w, 0, mean, std, 0, np.nan, inv_w, inv_w1)
+    for b in range(w, n, w):
+        if not gaps:
+            ok, run2, prev2 = _lean_block(x, w, b, mean, std, run, prev, inv_w, inv_w1)
+            if ok:
+                run = run2
+                prev = prev2
+                continue
+        run, prev, gaps = _general_block(x, w, b, mean, std, run, prev, inv_w, inv_w1)
+
+
+@njit(cache=True)
+def _general_block(x, w, b, mean, std, run, prev, inv_w, inv_w1):
+    # outputs b .. b+w-1 with a missing-value count per window; run = length of the
+    # current run of equal consecutive values (exact answers for constant windows).
+    # Also returns whether any value it read was missing.
+    n = x.shape[0]
+    gaps = False
+    shift = x[b] if np.isfinite(x[b]) else 0.0  # not finite: the whole block is NaN
+    s1 = 0.0
+    s2 = 0.0
+    nans = 0
+    for j in range(max(0, b - w + 1), b):
+        v = x[j]
+        if np.isfinite(v):
+            d = v - shift
+            s1 += d
+            s2 += d * d
+        else:
+            nans += 1
+            gaps = True
+    for i in range(b, min(b + w, n)):
+        if i != b and i >= w:
+            v = x[i - w]
             if np.isfinite(v):
                 d = v - shift
-                s1 += d
-                s2 += d * d
+                s1 -= d
+                s2 -= d * d
             else:
-                nans += 1
-        for i in range(b, min(b + w, n)):
-            if i != b and i >= w:
-                v = x[i - w]
-                if np.isfinite(v):
-                    d = v - shift
-                    s1 -= d
-                    s2 -= d * d
-                else:
-                    nans -= 1
-            xi = x[i]
-            if np.isfinite(xi):
-                d = xi - shift
-                s1 += d
-                s2 += d * d
-            else:
-                nans += 1
-            run = run + 1 if xi == prev else 1
-            prev = xi
-            if i < w - 1 or nans > 0:
-                mean[i] = np.nan
-                std[i] = np.nan
-            elif run >= w:
-                mean[i] = xi
-                std[i] = 0.0
-            else:
-                m = s1 * inv_w
-                mean[i] = shift + m
-                var = (s2 - s1 * m) * inv_w1
-                std[i] = np.sqrt(var) if var > 0.0 else 0.0
+                nans -= 1
+        xi = x[i]
+        if np.isfinite(xi):
+            d = xi - shift
+            s1 += d
+            s2 += d * d
+        else:
+            nans += 1
+            gaps = True
+        run = run + 1 if xi == prev else 1
+        prev = xi
+        if i < w - 1 or nans > 0:
+            mean[i] = np.nan
+            std[i] = np.nan
+        elif run >= w:
+            mean[i] = xi
+            std[i] = 0.0
+        else:
+            m = s1 * inv_w
+            mean[i] = shift + m
+            var = (s2 - s1 * m) * inv_w1
+            std[i] = np.sqrt(var) if var > 0.0 else 0.0
+    return run, prev, gaps
 
 
 @njit(cache=True)
@@ -114,65 +128,28 @@ def _shifted_sums(x, lo, hi, shift):
 
 
 @njit(cache=True)
-def _mean_std_finite_kernel(x, w, mean, std):
-    # The same sums without the missing-value bookkeeping, for all-finite input;
-    # the first window is filled separately so the steady loop has no branches on i.
-    # Returns the start of the first block whose sums stop being finite -- a NaN or
-    # inf entered them (NaN and inf never leave a running sum) -- or -1. Every block
-    # before it held finite values only (its sums covered x up to its end), so its
-    # outputs stand and the general kernel resumes there. That replaces a separate
-    # isfinite pass over x.
+def _lean_block(x, w, b, mean, std, run, prev, inv_w, inv_w1):
+    # outputs b .. b+w-1 (b >= w) assuming finite values; returns False (outputs to
+    # be redone) when the sums end non-finite
     n = x.shape[0]
-    inv_w = 1.0 / w
-    inv_w1 = 1.0 / (w - 1)
-    run = 0  # length of the current run of equal consecutive values
-    prev = np.nan
-    shift = x[0]
-    s1 = 0.0
-    s2 = 0.0
-    for i in range(min(w, n)):
+    shift = x[b]
+    s1, s2 = _shifted_sums(x, b - w + 1, b + 1, shift)
+    for i in range(b, min(b + w, n)):
         xi = x[i]
         d = xi - shift
-        s1 += d
-        s2 += d * d
+        dd = x[i - w] - shift if i > b else d  # x[b] is already in the sums
+        s1 += d - dd
+        s2 += d * d - dd * dd
         run = run + 1 if xi == prev else 1
         prev = xi
-        if i < w - 1:
-            mean[i] = np.nan
-            std[i] = np.nan
-        elif run >= w:
+        if run >= w:
             mean[i] = xi
             std[i] = 0.0
         else:
             m = s1 * inv_w
             mean[i] = shift + m
             std[i] = np.sqrt(max((s2 - s1 * m) * inv_w1, 0.0))
-    if not np.isfinite(s1 + s2):
-        return 0
-    for b in range(w, n, w):
-        # Restart the sums around a fresh shift every window. x[b] lies inside every
-        # window of the block (outputs b..b+w-1), so |x - shift| never exceeds the
-        # window's range and s2 - s1 * m cannot cancel catastrophically.
-        shift = x[b]
-        s1, s2 = _shifted_sums(x, b - w + 1, b + 1, shift)
-        for i in range(b, min(b + w, n)):
-            xi = x[i]
-            d = xi - shift
-            dd = x[i - w] - shift if i > b else d  # x[b] is already in the sums
-            s1 += d - dd
-            s2 += d * d - dd * dd
-            run = run + 1 if xi == prev else 1
-            prev = xi
-            if run >= w:
-                mean[i] = xi
-                std[i] = 0.0
-            else:
-                m = s1 * inv_w
-                mean[i] = shift + m
-                std[i] = np.sqrt(max((s2 - s1 * m) * inv_w1, 0.0))
-        if not np.isfinite(s1 + s2):
-            return b
-    return -1
+    return np.isfinite(s1 + s2), run, prev
 
 
 def rolling_mean_std(x, window: int, *, out_mean=None, out_std=None):
@@ -204,9 +181,9 @@ def rolling_mean_std(x, window: int, *, out_mean=None, out_std=None):
     running sums drift (large levels, a large value leaving the window): the
     sums are restarted every ``window`` samples around a shift that lies in
     every window of its block, so cancellation stays bounded (see
-    ``docs/kernels-rolling.md``). O(n) time, O(1) extra memory, one pass over
-    ``x`` for all-finite input (a second kernel takes over at the first block
-    holding a missing value).
+    ``docs/kernels-rolling.md``). O(n) time, O(1) extra memory; blocks of
+    ``window`` samples without missing values take a lean loop, the blocks
+    around a missing value a second loop that counts them.
     """
     x = as_float_array(x, "x")
     window = check_int(window, "window", minimum=2)
@@ -218,12 +195,8 @@ def rolling_mean_std(x, window: int, *, out_mean=None, out_std=None):
             raise ValueError(f"{name} must not overlap x")
     if out_mean is not None and out_std is not None and np.may_share_memory(mean, std):
         raise ValueError("out_mean and out_std must not overlap")
-    # the lean kernel detects a NaN or inf on its own and stops at that block; the
-    # general one carries on from there
     if n:
-        start = _mean_std_finite_kernel(x, window, mean, std)
-        if start >= 0:  # a NaN or inf from block `start` on
-            _mean_std_kernel(x, window, mean, std, start)
+        _mean_std_kernel(x, window, mean, std)
     return mean, std
 
 

@@ -43,7 +43,7 @@ _EPS = float(np.finfo(np.float64).eps)
 # --------------------------------------------------------------------------------------
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _two_sum(a, b):
     # s + e == a + b exactly (Knuth)
     s = a + b
@@ -52,7 +52,7 @@ def _two_sum(a, b):
     return s, e
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _two_prod(a, b):
     # p + e == a * b exactly (Dekker's split; no FMA needed)
     p = a * b
@@ -103,25 +103,26 @@ def _prefix(y, plain):
     return s1h, s1l, s2h, s2l
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _l2(s1h, s1l, s2h, s2l, a, b, plain):
     """Sum of squared deviations from the mean of y[a:b] (see ``_l2_plain``, ``_l2_dd``)."""
     if plain:
-        return _l2_plain(s1h, s2h, a, b)
-    return _l2_dd(s1h, s1l, s2h, s2l, a, b)
+        return _l2_plain(s1h[a], s1h[b], s2h[a], s2h[b], b - a)
+    return _l2_dd(s1h[a], s1h[b], s1l[a], s1l[b], s2h[a], s2h[b], s2l[a], s2l[b], b - a)
 
 
-@njit(cache=True, inline="always")
-def _l2_plain(s1, s2, a, b):
-    # well-conditioned signal: s1, s2 hold the compensated prefix sums rounded once
-    # (see _prefix); the error is inside the near-tie band (see _precision)
-    d1 = s1[b] - s1[a]
-    v = (s2[b] - s2[a]) - d1 * d1 / (b - a)
+@njit(cache=True)
+def _l2_plain(s1a, s1b, s2a, s2b, m):
+    # well-conditioned signal: prefix sums compensated, rounded once (see _prefix);
+    # the error is inside the near-tie band (see _precision). Scalar arguments: numba
+    # passes arrays with reference counting, which keeps LLVM from inlining the call
+    d1 = s1b - s1a
+    v = (s2b - s2a) - d1 * d1 / m
     return v if v > 0.0 else 0.0
 
 
-@njit(cache=True, inline="always")
-def _l2_dd(s1h, s1l, s2h, s2l, a, b):
+@njit(cache=True)
+def _l2_dd(s1ha, s1hb, s1la, s1lb, s2ha, s2hb, s2la, s2lb, m):
     """Sum of squared deviations from the mean of y[a:b], in double-double arithmetic.
 
     ``S2 - S1**2 / m`` cancels catastrophically in plain doubles when the segment sits
@@ -129,11 +130,10 @@ def _l2_dd(s1h, s1l, s2h, s2l, a, b):
     large level); carried in double-double its error is about eps**2 * S2 plus one
     rounding of the cost itself.
     """
-    m = b - a
-    x1, e1 = _two_sum(s1h[b], -s1h[a])
-    d1h, d1l = _two_sum(x1, e1 + (s1l[b] - s1l[a]))
-    x2, e2 = _two_sum(s2h[b], -s2h[a])
-    l2 = e2 + (s2l[b] - s2l[a])
+    x1, e1 = _two_sum(s1hb, -s1ha)
+    d1h, d1l = _two_sum(x1, e1 + (s1lb - s1la))
+    x2, e2 = _two_sum(s2hb, -s2ha)
+    l2 = e2 + (s2lb - s2la)
     ph, pl = _two_prod(d1h, d1h)
     pl += 2.0 * d1h * d1l
     fm = float(m)
@@ -145,7 +145,7 @@ def _l2_dd(s1h, s1l, s2h, s2l, a, b):
     return v if v > 0.0 else 0.0
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _seg_mean(s1h, s1l, a, b, plain):
     if plain:
         return (s1h[b] - s1h[a]) / (b - a)
@@ -279,7 +279,7 @@ def _exact_total(y, buf, prev, fx, pen, t):
     return total
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _near(a, b, pen, floor):
     # within rounding of each other: NEAR relative, plus the absolute error bound of
     # our costs (``floor``, from the signal's sum of squares)

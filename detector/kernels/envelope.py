@@ -95,8 +95,46 @@ def _centred_min_kernel(x, w, out):
         out[i] = x[dq[head & mask]] if tail > head else np.nan
 
 
+@njit(cache=True)
+def _finite_or_inf(x, q):
+    # x[q] when q is inside x and the value is finite, else +inf (never the minimum)
+    if q < 0 or q >= x.shape[0]:
+        return np.inf
+    v = x[q]
+    return v if (v > -np.inf and v < np.inf) else np.inf
+
+
+@njit(cache=True)
+def _centred_min_blocks(x, w, out):
+    # van Herk / Gil-Werman over a virtual array v = q + w // 2 padded with +inf on
+    # both sides: out[i] is the trailing minimum over v in [i, i + w - 1]. Blocks of w
+    # in v; a window is the tail of one block (suffix minima h) and the head of the
+    # next (running prefix minimum). Three comparisons a sample, no data-dependent
+    # branches; O(w) scratch. Used for w <= n (for w > n the blocks would cost O(w)).
+    n = x.shape[0]
+    half = w // 2
+    inf = np.inf
+    h = np.empty(w, np.float64)
+    for a in range(0, n, w):
+        e = min(a + w, n + w - 1)
+        run = inf
+        for v in range(e - 1, a - 1, -1):
+            u = _finite_or_inf(x, v - half)
+            run = u if u < run else run
+            h[v - a] = run
+        pre = inf
+        for s in range(a, min(a + w, n)):
+            vend = s + w - 1
+            if vend >= a + w:
+                u = _finite_or_inf(x, vend - half)
+                pre = u if u < pre else pre
+            hs = h[s - a]
+            m = hs if hs < pre else pre
+            out[s] = m if m < inf else np.nan
+
+
 def lower_envelope(x, window: int) -> np.ndarray:
-    """Centred rolling minimum that skips missing values. O(n) (monotonic deque).
+    """Centred rolling minimum that skips missing values. O(n).
 
     ``out[i] = min of the finite values in x[max(0, i - window // 2) : i + window - window // 2]``:
     a window of ``window`` samples centred on ``i`` (for an even window, one
@@ -121,11 +159,14 @@ def lower_envelope(x, window: int) -> np.ndarray:
     -----
     Equals ``pandas.Series(x).rolling(window, center=True, min_periods=1).min()``
     and a naive per-window loop (both in the tests). O(n) time, O(window)
-    memory.
+    memory: three comparisons a sample (van Herk / Gil-Werman block minima);
+    a monotonic deque when ``window > len(x)``.
     """
     x = as_float_array(x, "x")
     window = check_int(window, "window", minimum=1)
     out = np.empty(x.shape[0], np.float64)
-    if x.shape[0]:
-        _centred_min_kernel(x, window, out)
+    if 0 < window <= x.shape[0]:
+        _centred_min_blocks(x, window, out)
+    elif x.shape[0]:
+        _centred_min_kernel(x, window, out)  # window longer than x: deque, O(n)
     return out

@@ -213,3 +213,165 @@ def test_theil_sen_interval_equals_scipy(seed):
     got = theil_sen_interval(y, x)
     for g, r in zip(got, (ref.slope, ref.intercept, ref.low_slope, ref.high_slope)):
         assert close(g, float(r), rtol=1e-12, atol=1e-12), (got, ref)
+
+
+# ---------------------------------------------------------------- edge cases and crowded slopes
+
+
+def test_mann_kendall_tiny_and_constant_semantics():
+    # pymannkendall divides by zero below 2 samples; we return a defined "no trend"
+    for x in ([], [1.0], [np.nan, 2.0, np.nan]):
+        r = mann_kendall(x)
+        assert (r.s, r.var_s, r.z, r.p, r.h, r.trend) == (0, 0.0, 0.0, 1.0, False, "no trend")
+        assert math.isnan(r.tau)
+    check_mk([1.0, 2.0])
+    check_mk([2.0, 1.0])
+    check_mk(np.full(40, -7.5), correction="hamed_rao")  # var_s NaN, as pymannkendall
+    assert math.isnan(mann_kendall(np.full(40, -7.5), correction="hamed_rao").var_s)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(st.floats(-1e6, 1e6, allow_nan=False), st.just(math.nan)),
+                min_size=0, max_size=120))
+def test_mann_kendall_hypothesis_floats_with_nan(values):
+    x = np.asarray(values, float)
+    if np.count_nonzero(~np.isnan(x)) >= 2:
+        check_mk(x)
+    if np.count_nonzero(~np.isnan(x)) >= 3:
+        check_mk(x, correction="hamed_rao")
+
+
+def test_inf_is_rejected_everywhere():
+    for fn in (mann_kendall, theil_sen, ols):
+        with pytest.raises(ValueError, match="inf"):
+            fn([1.0, 2.0, -np.inf, 4.0])
+    with pytest.raises(ValueError, match="inf"):
+        theil_sen([1.0, 2.0, 3.0], [0.0, np.inf, 1.0])
+
+
+def crowded(kind, n, rng):
+    i = np.arange(n)
+    if kind == "flat_steps":  # slope 0 shared by most pairs
+        return np.repeat(rng.integers(0, 5, n // 100 + 1), 100)[:n] * 4096.0 + 1e9
+    if kind == "ramp":  # every slope exactly 4096
+        return 1e9 + 4096.0 * i
+    if kind == "stair":  # 4096/3 shared by a third of the pairs
+        return 4096.0 * (i // 3) + 1e9
+    if kind == "mostly_flat":
+        return np.where(rng.random(n) < 0.05, rng.normal(0, 1, n), 0.0) + 5.0
+    if kind == "dyadic":
+        return rng.integers(0, 4, n) * 0.25 + 0.5 * (i // 50)
+    return 1e3 + 0.1 * i  # decimal ramp: slopes spread over a few ulps
+
+
+@pytest.mark.parametrize("kind", ["flat_steps", "ramp", "stair", "mostly_flat", "dyadic",
+                                  "decimal_ramp"])
+def test_theil_sen_crowded_slopes_equal_scipy(kind):
+    rng = np.random.default_rng(4)
+    y = crowded(kind, 2500, rng)
+    check_ts(y)
+    check_ts(y, rng.integers(0, 600, 2500).astype(float))  # ties in x too
+    check_ts(y, 1.7e9 + 15.0 * np.arange(2500))  # unix seconds
+
+
+def test_theil_sen_crowded_slopes_at_scale():
+    # 200k samples: 2e10 pairs, most sharing one slope; the O(n^2) reference cannot run,
+    # the answer is known exactly
+    n = 200_000
+    i = np.arange(n, dtype=float)
+    assert theil_sen(1e9 + 4096.0 * i) == (4096.0, 1e9)
+    flat = np.full(n, 3.0)
+    flat[n // 2:] = 4.0
+    flat[::1000] = 100.0
+    assert theil_sen(flat)[0] == 0.0
+    assert theil_sen(flat, 1.7e9 + 15.0 * i)[0] == 0.0
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(91, 220), st.integers(0, 2**32 - 1), st.sampled_from(
+    ["normal", "ints", "big", "xties", "nan"]))
+def test_theil_sen_hypothesis_selection_path(n, seed, kind):
+    # n >= 91 has more than 4096 pairs: the slope-selection path, not the listing of all pairs
+    rng = np.random.default_rng(seed)
+    x = np.arange(n, dtype=float)
+    y = rng.normal(0, 1, n).cumsum()
+    if kind == "ints":
+        y = rng.integers(-3, 4, n).astype(float)
+    elif kind == "big":
+        y = 1e12 + rng.normal(0, 1e-2, n)
+    elif kind == "xties":
+        x = rng.integers(0, n // 3, n).astype(float)
+    elif kind == "nan":
+        y[rng.integers(0, n, 5)] = np.nan
+        x[rng.integers(0, n, 3)] = np.nan
+        ok = ~np.isnan(x) & ~np.isnan(y)
+        got = theil_sen(y, x)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ref = stats.theilslopes(y[ok], x[ok])
+        assert got[0] == ref[0] and close(got[1], float(ref[1]), rtol=1e-12)
+        return
+    check_ts(y, x)
+
+
+def test_theil_sen_negative_and_large_levels():
+    rng = np.random.default_rng(8)
+    check_ts(-1e12 - np.arange(3000) * 0.5 + rng.normal(0, 1, 3000))
+    check_ts(-rng.random(3000) * 1e3, -np.arange(3000.0)[::-1])
+
+
+def test_ols_nan_in_x_and_large_levels():
+    from fractions import Fraction
+
+    rng = np.random.default_rng(3)
+    x = np.arange(2000.0)
+    y = 1e12 + 3.0 * x + rng.normal(0, 10, 2000)
+    x[[7, 8, 1500]] = np.nan
+    y[[100]] = np.nan
+    got = ols(y, x)
+    assert got.n == 1996
+    ok = ~np.isnan(x) & ~np.isnan(y)
+    # at a level of 1e12 statsmodels' pinv loses ~1e-7 of the slope; the same fit on
+    # y - 1e12 is well conditioned, and the exact rational slope settles it
+    shifted = ols(y - 1e12, x, hac_lags=5)
+    check_ols(y - 1e12, x, 5)
+    xs, ys = [Fraction(v) for v in x[ok]], [Fraction(v) for v in y[ok]]
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    exact = sum((a - mx) * (b - my) for a, b in zip(xs, ys)) / sum((a - mx) ** 2 for a in xs)
+    assert close(got.slope, float(exact), rtol=1e-12)
+    assert close(got.slope, shifted.slope, rtol=1e-9)
+    assert close(got.intercept, shifted.intercept + 1e12, rtol=1e-14)
+    assert close(got.stderr, shifted.stderr, rtol=1e-6)  # residuals at 1e12 carry 1e-4 rounding
+    check_ols(-(y[ok] - 1e12) - 5e3, np.arange(1996.0), 0)  # negative values
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.floats(-1e3, 1e3, allow_nan=False), min_size=3, max_size=80),
+       st.integers(0, 6))
+def test_ols_hypothesis(values, lags):
+    y = np.asarray(values)
+    x = np.arange(y.shape[0], dtype=float)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = sm.OLS(y, sm.add_constant(x)).fit()
+        hac = sm.OLS(y, sm.add_constant(x)).fit(cov_type="HAC", cov_kwds={"maxlags": lags})
+    got = ols(y, x, hac_lags=lags)
+    scale = max(1.0, float(np.abs(y).max()))
+    assert abs(got.slope - fit.params[1]) <= 1e-9 * scale
+    assert abs(got.intercept - fit.params[0]) <= 1e-9 * scale * y.shape[0]
+    assert abs(got.stderr - fit.bse[1]) <= 1e-8 * max(fit.bse[1], 1e-9 * scale)
+    assert abs(got.hac_stderr - hac.bse[1]) <= 1e-8 * max(hac.bse[1], 1e-9 * scale)
+
+
+@pytest.mark.parametrize("call,match", [
+    (lambda: theil_sen([[1.0, 2.0]]), "y must be 1-D"),
+    (lambda: theil_sen([1.0, 2.0], [[1.0, 2.0]]), "x must be 1-D"),
+    (lambda: ols([1.0, 2.0, 3.0], [1.0, 2.0]), "differ in length"),
+    (lambda: ols([1.0, 2.0, 3.0], hac_lags=1.5), "hac_lags"),
+    (lambda: mann_kendall([1.0, 2.0, 3.0], lag=0, correction="hamed_rao"), "lag"),
+    (lambda: mann_kendall([1.0, 2.0, 3.0], alpha="x"), "alpha"),
+    (lambda: mann_kendall(np.zeros((2, 2))), "x must be 1-D"),
+])
+def test_bad_arguments_more(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()

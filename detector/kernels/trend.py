@@ -892,7 +892,7 @@ def _ols_kernel(x, y, lags):
     for i in range(n):
         g = (x[i] - mx) * u[i]
         s += g * g
-    for lag in range(1, lags + 1):
+    for lag in range(1, min(lags, n - 1) + 1):  # Bartlett weights of all ``lags``
         w = 1.0 - lag / (lags + 1.0)
         acc = 0.0
         for i in range(lag, n):
@@ -943,7 +943,7 @@ def ols(y, x=None, *, hac_lags: int | None = None) -> OLSResult:
     if hac_lags is None:
         hac_lags = int(math.floor(4 * (n / 100) ** (2 / 9)))
     hac_lags = check_int(hac_lags, "hac_lags", minimum=0)
-    slope, intercept, r2, stderr, s = _ols_kernel(x, y, min(hac_lags, n - 1))
+    slope, intercept, r2, stderr, s = _ols_kernel(x, y, hac_lags)
     sxx = float(np.sum((x - x.mean()) ** 2))
     hac_var = s / sxx ** 2  # statsmodels' HAC default: no small-sample correction
     return OLSResult(float(slope), float(intercept), float(r2), float(stderr),

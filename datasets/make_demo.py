@@ -1,14 +1,20 @@
 """Regenerate the bundled demo fleet: ``python datasets/make_demo.py``.
 
 Writes ``datasets/demo/fleet.csv.gz`` (long format ``series,timestamp,value,namespace``,
-unix seconds, whole bytes) and ``datasets/demo/labels.json`` (per series: leak,
-onset, pattern, limit), byte for byte the same on every run (seed 2024, fixed
-gzip header). 32 containers over three days at 60 s, drawn with
+unix seconds as integers, values rounded to whole bytes, empty where a sample is
+missing) and ``datasets/demo/labels.json`` (per series id ``name{namespace="..."}``,
+as ``detector scan`` names it: ``leak``, ``onset`` in unix seconds or null,
+``pattern``, ``limit`` in bytes or null), byte for byte the same on every run
+(seed 2024, gzip header without a time stamp or file name; the same zlib build). 32 containers over three days at 60 s, drawn with
 :mod:`detector.evaluate.synthetic`: seven leaking (linear, under a daily cycle,
 a rising GC floor, an OOM restart loop, a late onset, stepwise goroutines,
 convex growth) and 25 healthy ones (stable, daily load, GC sawtooth, a level
 shift, a warm-up, batch spikes, scheduled restarts, a resolved leak, a bounded
-random walk).
+random walk). ``ws-gateway-goroutines-1e7b`` holds goroutine counts, so it has
+no byte limit.
+
+Options: ``--output DIR`` writes elsewhere (default: ``datasets/demo`` next to
+this script).
 """
 
 from __future__ import annotations
@@ -77,8 +83,8 @@ def build() -> tuple[bytes, str]:
         for ts, v in zip(s.timestamps.astype(np.int64), values):
             rows.write(f"{name},{ts},{'' if np.isnan(v) else int(v)},{namespace}\n")
         sid = f'{name}{{namespace="{namespace}"}}'
-        labels[sid] = {"leak": s.leak, "onset": s.onset, "pattern": pattern,
-                       "limit": s.limit}
+        limit = None if pattern == "stepwise_growth" else s.limit  # counts have no byte limit
+        labels[sid] = {"leak": s.leak, "onset": s.onset, "pattern": pattern, "limit": limit}
     buf = io.BytesIO()
     with gzip.GzipFile(fileobj=buf, mode="wb", mtime=0, filename="") as gz:
         gz.write(rows.getvalue().encode())

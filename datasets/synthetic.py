@@ -10,7 +10,11 @@ Writes ``series.csv.gz`` (or ``series.parquet``): long format
 null) and the drawn ``params``. The generator itself lives in
 :mod:`detector.evaluate.synthetic` (its docstrings list every parameter and
 range); this script only calls it, so ``detector eval --dataset synthetic``
-sees the very same series.
+sees the very same series (``detector eval --dataset DIR`` reads a written one).
+
+Options: ``--seed`` (dataset seed; the same seed writes the same series),
+``--n-series`` (default 340; every pattern appears from 17 on, and 8 in every
+20 series leak), ``--output DIR`` (created if missing), ``--format csv|parquet``.
 """
 
 from __future__ import annotations
@@ -22,14 +26,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from detector.evaluate.synthetic import PATTERNS, generate_dataset
+from detector.evaluate.synthetic import PATTERNS, SCHEDULE, generate_dataset
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seed", type=int, default=0, help="dataset seed (default 0)")
     ap.add_argument("--n-series", type=int, default=340,
-                    help=f"number of series (default 340: 20 of each of {len(PATTERNS)} patterns)")
+                    help=f"number of series (default 340: 17 rounds of the {len(SCHEDULE)}-pattern "
+                         f"schedule: all {len(PATTERNS)} patterns, 40 %% leaks)")
     ap.add_argument("--output", type=Path, required=True, help="directory to write into")
     ap.add_argument("--format", choices=("csv", "parquet"), default="csv")
     opts = ap.parse_args(argv)

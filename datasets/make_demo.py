@@ -5,7 +5,8 @@ unix seconds as integers, values rounded to whole bytes, empty where a sample is
 missing) and ``datasets/demo/labels.json`` (per series id ``name{namespace="..."}``,
 as ``detector scan`` names it: ``leak``, ``onset`` in unix seconds or null,
 ``pattern``, ``limit`` in bytes or null), byte for byte the same on every run
-(seed 2024, gzip header without a time stamp or file name; the same zlib build). 32 containers over three days at 60 s, drawn with
+(seed 2024, gzip header without a time stamp or file name; the same zlib build).
+32 containers over three days at 60 s, drawn with
 :mod:`detector.evaluate.synthetic`: seven leaking (linear, under a daily cycle,
 a rising GC floor, an OOM restart loop, a late onset, stepwise goroutines,
 convex growth) and 25 healthy ones (stable, daily load, GC sawtooth, a level

@@ -18,7 +18,8 @@ DAY = 86400.0
 
 
 def load_script(name):
-    spec = importlib.util.spec_from_file_location(f"_datasets_{name}", ROOT / "datasets" / f"{name}.py")
+    path = ROOT / "datasets" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"_datasets_{name}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -110,7 +111,8 @@ def test_leaks_under_a_cycle_raise_their_floor():
     for seed in range(8):
         s = generate("periodic_growth", seed=seed)
         days = (s.timestamps - s.timestamps[0]) // DAY
-        first, last = np.nanmedian(s.values[days == 0]), np.nanmedian(s.values[days == days[-1] - 1])
+        first = np.nanmedian(s.values[days == 0])
+        last = np.nanmedian(s.values[days == days[-1] - 1])
         assert last - first > 0.1 * s.params["level"], seed
         s = generate("gc_floor_growth", seed=seed)
         floor_first = np.nanpercentile(s.values[: s.values.size // 10], 2)

@@ -247,13 +247,13 @@ def generate(pattern: str, *, seed: int, interval: float | None = None,
         One of :data:`PATTERNS`. Leaks: ``linear_growth``; ``periodic_growth``
         (growth under a daily load, sometimes quieter weekends); ``gc_floor_growth``
         (GC sawtooth whose floor rises; mean cycles of 30 s - 15 min,
-        jittered +-30 %, at least 4 samples long, amplitude 30 - 150 % of the level); ``restart_loop``
-        (climbs to the limit, is killed, restarts at the baseline; lifetimes of
-        2 h - a quarter of the window, jittered +-30 %); ``late_onset`` (flat, then
+        jittered +-30 %, at least 4 samples long, amplitude 30 - 150 % of the level);
+        ``restart_loop`` (climbs to the limit, is killed, restarts at the baseline;
+        lifetimes of 2 h - a quarter of the window, jittered +-30 %); ``late_onset`` (flat, then
         growth from 30 - 70 % of the window); ``stepwise_growth`` (integer counts
         that jitter by 0.5 % of the level: 10 - 60 steps up at random times; half
-        of the series also step down 1 - 3 times, by 25 - 100 % of a step); ``convex_growth`` (growth
-        as ``(t / T) ** p``, p 1.5 - 3); ``noisy_leak`` (linear growth with heavy
+        of the series also step down 1 - 3 times, by 25 - 100 % of a step);
+        ``convex_growth`` (growth as ``(t / T) ** p``, p 1.5 - 3); ``noisy_leak`` (linear growth with heavy
         damage). Healthy: ``stable``; ``periodic`` (daily sine, business-hours,
         peaky or asymmetric load of 10 - 100 % of the level, or a weekly load over
         14 - 21 days); ``gc_sawtooth``; ``level_shift`` (-40 % to +80 %, at 20 - 80 %

@@ -2,7 +2,8 @@
 
 Usage::
 
-    python datasets/synthetic.py --seed 0 --n-series 340 --output /tmp/synthetic [--format csv|parquet]
+    python datasets/synthetic.py --seed 0 --n-series 340 --output /tmp/synthetic \
+        [--format csv|parquet]
 
 Writes ``series.csv.gz`` (or ``series.parquet``): long format
 ``series,timestamp,value`` (unix seconds), and ``labels.json``: per series

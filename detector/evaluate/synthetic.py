@@ -254,7 +254,8 @@ def generate(pattern: str, *, seed: int, interval: float | None = None,
         that jitter by 0.5 % of the level: 10 - 60 steps up at random times; half
         of the series also step down 1 - 3 times, by 25 - 100 % of a step);
         ``convex_growth`` (growth as ``(t / T) ** p``, p 1.5 - 3); ``noisy_leak``
-        (linear growth with heavy damage). Healthy: ``stable``; ``periodic`` (daily sine, business-hours,
+        (linear growth with heavy damage). Healthy: ``stable``;
+        ``periodic`` (daily sine, business-hours,
         peaky or asymmetric load of 10 - 100 % of the level, or a weekly load over
         14 - 21 days); ``gc_sawtooth``; ``level_shift`` (-40 % to +80 %, at 20 - 80 %
         of the window, over 0 - 30 min); ``warmup`` (``1 - exp(-t / tau)``, tau 2 - 12 %

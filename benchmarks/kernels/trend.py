@@ -12,6 +12,12 @@ def _trend(n, rng):
     return (1e9 + 10.0 * np.arange(n) + rng.normal(0, 1e5, n).cumsum(),)
 
 
+def _flat_steps(n, rng):
+    """Memory in bytes that sits flat between allocations: most pair slopes are 0."""
+    steps = rng.integers(0, 8, n // 1000 + 1) * 4096.0
+    return (np.repeat(1e9 + steps.cumsum(), 1000)[:n],)
+
+
 def _pmk(x):
     import pymannkendall as pmk
 
@@ -63,6 +69,10 @@ CASES = [
     Case("theil_sen", _trend, lambda x: theil_sen(x), "scipy theilslopes", _theilslopes,
          peer_max_n=20_000, peer_limit_reason="9.7 GB at 20k, out of memory at 30k",
          sizes=(10_000, 100_000, 1_000_000, 10_000_000), repeats=3),
+    Case("theil_sen flat steps (slope 0 crowded)", _flat_steps, lambda x: theil_sen(x),
+         "scipy theilslopes", _theilslopes, peer_max_n=20_000,
+         peer_limit_reason="9.7 GB at 20k, out of memory at 30k",
+         sizes=(10_000, 100_000, 1_000_000), repeats=3),
     Case("ols + HAC stderr", _trend, lambda x: ols(x), "statsmodels OLS fit()", _sm_ols),
     Case("ols + HAC stderr vs HAC", _trend, lambda x: ols(x), "statsmodels OLS HAC fit",
          lambda x: _sm_ols(x, hac=True)),

@@ -880,25 +880,32 @@ def _ols_kernel(x, y, lags):
     slope = sxy / sxx
     intercept = my - slope * mx
     rss = 0.0
-    u = np.empty(n)
+    g = np.empty(n)  # scores (x_i - mx) u_i
+    s = 0.0
     for i in range(n):
-        u[i] = y[i] - intercept - slope * x[i]
-        rss += u[i] * u[i]
+        u = y[i] - intercept - slope * x[i]
+        rss += u * u
+        g[i] = (x[i] - mx) * u
+        s += g[i] * g[i]
     r2 = 1.0 - rss / syy if syy > 0 else np.nan
     sigma2 = rss / (n - 2) if n > 2 else np.nan
     stderr = np.sqrt(sigma2 / sxx)
-    # Newey-West on the slope: sandwich with scores g_i = (x_i - mx) u_i
-    s = 0.0
-    for i in range(n):
-        g = (x[i] - mx) * u[i]
-        s += g * g
+    # Newey-West on the slope: Bartlett-weighted autocovariances of the scores
     for lag in range(1, min(lags, n - 1) + 1):  # Bartlett weights of all ``lags``
         w = 1.0 - lag / (lags + 1.0)
-        acc = 0.0
-        for i in range(lag, n):
-            acc += (x[i] - mx) * u[i] * (x[i - lag] - mx) * u[i - lag]
-        s += 2.0 * w * acc
-    return slope, intercept, r2, stderr, s
+        a0 = a1 = a2 = a3 = 0.0  # four chains: the loop is latency-bound otherwise
+        i = lag
+        while i + 3 < n:
+            a0 += g[i] * g[i - lag]
+            a1 += g[i + 1] * g[i + 1 - lag]
+            a2 += g[i + 2] * g[i + 2 - lag]
+            a3 += g[i + 3] * g[i + 3 - lag]
+            i += 4
+        while i < n:
+            a0 += g[i] * g[i - lag]
+            i += 1
+        s += 2.0 * w * ((a0 + a1) + (a2 + a3))
+    return slope, intercept, r2, stderr, s / (sxx * sxx)
 
 
 def ols(y, x=None, *, hac_lags: int | None = None) -> OLSResult:
@@ -934,7 +941,8 @@ def ols(y, x=None, *, hac_lags: int | None = None) -> OLSResult:
     if np.isinf(y).any() or np.isinf(x).any():
         raise ValueError("x and y must not hold inf (NaN marks missing samples)")
     ok = ~(np.isnan(x) | np.isnan(y))
-    x, y = np.ascontiguousarray(x[ok]), np.ascontiguousarray(y[ok])
+    if not ok.all():
+        x, y = np.ascontiguousarray(x[ok]), np.ascontiguousarray(y[ok])
     n = x.shape[0]
     if n < 3:
         raise ValueError(f"ols needs at least 3 valid pairs, got {n}")
@@ -943,8 +951,7 @@ def ols(y, x=None, *, hac_lags: int | None = None) -> OLSResult:
     if hac_lags is None:
         hac_lags = int(math.floor(4 * (n / 100) ** (2 / 9)))
     hac_lags = check_int(hac_lags, "hac_lags", minimum=0)
-    slope, intercept, r2, stderr, s = _ols_kernel(x, y, hac_lags)
-    sxx = float(np.sum((x - x.mean()) ** 2))
-    hac_var = s / sxx ** 2  # statsmodels' HAC default: no small-sample correction
+    # statsmodels' HAC default: no small-sample correction
+    slope, intercept, r2, stderr, hac_var = _ols_kernel(x, y, hac_lags)
     return OLSResult(float(slope), float(intercept), float(r2), float(stderr),
                      float(math.sqrt(hac_var)) if hac_var >= 0 else math.nan, hac_lags, n)

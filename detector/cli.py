@@ -30,6 +30,9 @@ app = typer.Typer(
 )
 
 
+_PROM = "Prometheus source"
+
+
 class Format(str, Enum):
     table = "table"
     json = "json"
@@ -93,6 +96,101 @@ def _progress(total_hint: int | None):
                     TimeElapsedColumn(), console=Console(stderr=True), transient=True)
 
 
+def _warn(message: str) -> None:
+    typer.echo(f"detector: warning: {message}", err=True)
+
+
+def _preset_names() -> list[str]:
+    from .sources.presets import PRESETS
+
+    return list(PRESETS)
+
+
+def _secret(path: Optional[Path], env: Optional[str], what: str) -> Optional[str]:
+    """A secret from a file or an environment variable (never from the command line)."""
+    import os
+
+    if path is not None and env is not None:
+        raise typer.BadParameter(f"give the {what} in a file or an environment variable, "
+                                 "not both")
+    if path is not None:
+        try:
+            return path.read_text().strip()
+        except OSError as exc:
+            raise InputError(f"cannot read the {what}: {exc.strerror}", source=str(path)) \
+                from None
+    if env is not None:
+        value = os.environ.get(env)
+        if not value:
+            raise InputError(f"environment variable {env} is not set or empty",
+                             source=f"the {what}")
+        return value.strip()
+    return None
+
+
+def _prometheus_series(url: str, *, query, metric, selector, start, end, range_, step,
+                       bearer_token_file, bearer_token_env, basic_auth_user,
+                       basic_auth_password_file, basic_auth_password_env, ca_file, insecure,
+                       header, partial_response, timeout, retries):
+    """Turn the Prometheus options into a fetch; return (series, limits)."""
+    import time as _time
+
+    from .sources.presets import DEFAULT_PRESET, preset
+    from .sources.prometheus import Connection, RangeQuery, read_prometheus
+    from .timestamps import parse_duration, parse_time
+
+    if query is not None and metric is not None:
+        raise typer.BadParameter("give --query or --metric, not both")
+    if query is not None and selector is not None:
+        raise typer.BadParameter("--selector applies to a --metric preset; write the matchers "
+                                 "into --query instead")
+    try:
+        chosen = preset(metric or DEFAULT_PRESET) if query is None else None
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--metric") from None
+    if chosen is not None and selector:
+        chosen = chosen.with_matchers(selector)
+
+    def when(text, option):
+        try:
+            return parse_time(text, now=now)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint=option) from None
+
+    def seconds(text, option):
+        try:
+            return parse_duration(text)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint=option) from None
+
+    now = _time.time()
+    t_end = when(end, "--end") if end is not None else now
+    if start is not None and range_ is not None:
+        raise typer.BadParameter("give --start or --range, not both")
+    t_start = when(start, "--start") if start is not None else \
+        t_end - seconds(range_ or "7d", "--range")
+    headers = {}
+    for item in header:
+        name, sep, value = item.partition(":")
+        if not sep or not name.strip():
+            raise typer.BadParameter(f"expected 'NAME: VALUE', got {name.strip()!r}...",
+                                     param_hint="--header")
+        headers[name.strip()] = value.strip()
+    token = _secret(bearer_token_file, bearer_token_env, "bearer token")
+    password = _secret(basic_auth_password_file, basic_auth_password_env, "basic auth password")
+    if password is not None and basic_auth_user is None:
+        raise typer.BadParameter("a basic auth password needs --basic-auth-user")
+    connection = Connection(
+        url, bearer_token=token,
+        basic_auth=(basic_auth_user, password or "") if basic_auth_user is not None else None,
+        headers=headers, ca_file=str(ca_file) if ca_file else None, insecure=insecure,
+        partial_response=partial_response, timeout=timeout, retries=retries)
+    request = RangeQuery(query if query is not None else chosen.query, t_start, t_end,
+                         seconds(step, "--step") if step is not None else None,
+                         chosen.limit_queries if chosen is not None else ())
+    return read_prometheus(connection, request, warn=_warn)
+
+
 def _fail(message: str, code: int):
     typer.echo(f"detector: error: {message}", err=True)
     raise typer.Exit(code)
@@ -112,6 +210,63 @@ def scan(
     limit: Optional[str] = typer.Option(None, "--limit",
                                         help="Memory limit for every series, e.g. 2GiB, "
                                              "for time-to-limit."),
+    prometheus: Optional[str] = typer.Option(
+        None, "--prometheus", metavar="URL", rich_help_panel=_PROM,
+        help="Read from a Prometheus-compatible server (Prometheus, Thanos, Mimir, "
+             "VictoriaMetrics), e.g. http://127.0.0.1:9090."),
+    query: Optional[str] = typer.Option(None, "--query", metavar="PROMQL",
+                                        rich_help_panel=_PROM,
+                                        help="PromQL for the memory series."),
+    metric: Optional[str] = typer.Option(
+        None, "--metric", metavar="PRESET", rich_help_panel=_PROM,
+        help="A preset instead of --query: " + ", ".join(_preset_names())
+             + " (default working-set); its limit series give time-to-limit."),
+    selector: Optional[str] = typer.Option(
+        None, "--selector", metavar="MATCHERS", rich_help_panel=_PROM,
+        help='Label matchers added to a preset\'s selectors, e.g. \'namespace="shop"\'.'),
+    start: Optional[str] = typer.Option(None, "--start", metavar="T", rich_help_panel=_PROM,
+                                        help="Range start: RFC 3339 or unix seconds."),
+    end: Optional[str] = typer.Option(None, "--end", metavar="T", rich_help_panel=_PROM,
+                                      help="Range end: RFC 3339, unix seconds or now "
+                                           "(default now)."),
+    range_: Optional[str] = typer.Option(None, "--range", metavar="DURATION",
+                                         rich_help_panel=_PROM,
+                                         help="Range length ending at --end, e.g. 7d "
+                                              "(default 7d when --start is not given)."),
+    step: Optional[str] = typer.Option(None, "--step", metavar="DURATION",
+                                       rich_help_panel=_PROM,
+                                       help="Seconds between points, e.g. 15s (default: the "
+                                            "server's scrape interval)."),
+    bearer_token_file: Optional[Path] = typer.Option(
+        None, "--bearer-token-file", rich_help_panel=_PROM,
+        help="Send the token in FILE as 'Authorization: Bearer'."),
+    bearer_token_env: Optional[str] = typer.Option(
+        None, "--bearer-token-env", metavar="VAR", rich_help_panel=_PROM,
+        help="Send the token in environment variable VAR as 'Authorization: Bearer'."),
+    basic_auth_user: Optional[str] = typer.Option(None, "--basic-auth-user",
+                                                  rich_help_panel=_PROM,
+                                                  help="Basic auth user."),
+    basic_auth_password_file: Optional[Path] = typer.Option(
+        None, "--basic-auth-password-file", rich_help_panel=_PROM,
+        help="Basic auth password, read from FILE."),
+    basic_auth_password_env: Optional[str] = typer.Option(
+        None, "--basic-auth-password-env", metavar="VAR", rich_help_panel=_PROM,
+        help="Basic auth password, read from environment variable VAR."),
+    ca_file: Optional[Path] = typer.Option(None, "--ca-file", rich_help_panel=_PROM,
+                                           help="PEM bundle to verify the server with."),
+    insecure: bool = typer.Option(False, "--insecure", rich_help_panel=_PROM,
+                                  help="Do not verify TLS certificates."),
+    header: Optional[List[str]] = typer.Option(
+        None, "--header", metavar="'NAME: VALUE'", rich_help_panel=_PROM,
+        help="Extra request header, repeatable (e.g. 'X-Scope-OrgID: team-a' for Mimir)."),
+    partial_response: Optional[bool] = typer.Option(
+        None, "--partial-response/--no-partial-response", rich_help_panel=_PROM,
+        help="Thanos: allow or refuse partial answers (sends partial_response)."),
+    timeout: float = typer.Option(60.0, "--timeout", min=0.1, rich_help_panel=_PROM,
+                                  help="Seconds for one request."),
+    retries: int = typer.Option(4, "--retries", min=0, rich_help_panel=_PROM,
+                                help="Retries of a request after 5xx answers, timeouts and "
+                                     "dropped connections (exponential backoff)."),
 ):
     """Scan series for memory leaks; one result per series."""
     from .config import Config
@@ -119,10 +274,14 @@ def scan(
     from .outputs import render, write_atomic
     from .sources import read_path
 
-    if demo and paths:
-        raise typer.BadParameter("give either PATHS or --demo, not both")
-    if not demo and not paths:
-        raise typer.BadParameter("give at least one file to scan, or --demo")
+    if sum((bool(demo), bool(paths), prometheus is not None)) > 1:
+        raise typer.BadParameter("give one of PATHS, --demo or --prometheus")
+    if not demo and not paths and prometheus is None:
+        raise typer.BadParameter("give at least one file to scan, --demo or --prometheus URL")
+    if prometheus is None and any(v is not None for v in (query, metric, selector, start, end,
+                                                          range_, step)):
+        raise typer.BadParameter("--query, --metric, --selector, --start, --end, --range and "
+                                 "--step need --prometheus URL")
     if fmt is Format.parquet and output is None:
         raise typer.BadParameter("--format parquet needs --output FILE")
     if output is not None and not output.parent.exists():
@@ -131,16 +290,27 @@ def scan(
     limits: dict | float | None = parse_size(limit) if limit else None
 
     try:
-        if demo:
-            demo_path, demo_limits = _demo_files()
-            files = [demo_path]
-            limits = limits if limits is not None else demo_limits
+        if prometheus is not None:
+            series, found_limits = _prometheus_series(
+                prometheus, query=query, metric=metric, selector=selector, start=start,
+                end=end, range_=range_, step=step, bearer_token_file=bearer_token_file,
+                bearer_token_env=bearer_token_env, basic_auth_user=basic_auth_user,
+                basic_auth_password_file=basic_auth_password_file,
+                basic_auth_password_env=basic_auth_password_env, ca_file=ca_file,
+                insecure=insecure, header=header or [], partial_response=partial_response,
+                timeout=timeout, retries=retries)
+            limits = limits if limits is not None else found_limits
         else:
-            files = list(paths)
-            for p in files:  # fail before any work on a file that is not there
-                if not p.exists():
-                    raise InputError("no such file", source=str(p))
-        series = [s for p in files for s in read_path(p)]
+            if demo:
+                demo_path, demo_limits = _demo_files()
+                files = [demo_path]
+                limits = limits if limits is not None else demo_limits
+            else:
+                files = list(paths)
+                for p in files:  # fail before any work on a file that is not there
+                    if not p.exists():
+                        raise InputError("no such file", source=str(p))
+            series = [s for p in files for s in read_path(p)]
         progress = _progress(len(series)) if len(series) > 20 else None
         results = []
         if progress is not None:

@@ -8,6 +8,9 @@ taken as UTC.
 
 from __future__ import annotations
 
+import re
+import time
+
 import numpy as np
 import pandas as pd
 
@@ -114,3 +117,91 @@ def to_unix_seconds(ts) -> np.ndarray:
             "ISO-8601 date-time"
         ) from None
     return to_unix_seconds(parsed.dt.tz_localize(None).to_numpy())
+
+
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|y|w|d|h|m|s)")
+_DURATION_SECONDS = {"ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0,
+                     "w": 7 * 86400.0, "y": 365 * 86400.0}
+
+
+def parse_duration(text: str) -> float:
+    """Parse a Prometheus-style duration (``15s``, ``5m``, ``1h30m``, ``7d``, ``2w``).
+
+    A bare number is seconds.
+
+    Parameters
+    ----------
+    text : str
+        The duration.
+
+    Returns
+    -------
+    float
+        Seconds, > 0.
+
+    Raises
+    ------
+    ValueError
+        If ``text`` is not a positive duration; the message quotes it.
+    """
+    s = str(text).strip()
+    try:
+        seconds = float(s)
+    except ValueError:
+        pos, seconds = 0, 0.0
+        for m in _DURATION_PART.finditer(s):
+            if m.start() != pos:
+                break
+            seconds += float(m.group(1)) * _DURATION_SECONDS[m.group(2)]
+            pos = m.end()
+        if pos != len(s) or not s:
+            raise ValueError(f"{text!r} is not a duration (examples: 15s, 5m, 1h30m, 7d, "
+                             "or seconds)") from None
+    if not (seconds > 0 and np.isfinite(seconds)):
+        raise ValueError(f"{text!r} is not a positive duration")
+    return seconds
+
+
+def parse_time(text: str, *, now: float | None = None) -> float:
+    """Parse a point in time given on a command line into unix seconds.
+
+    Parameters
+    ----------
+    text : str
+        Unix seconds (``1700000000`` or ``1700000000.5``), an RFC 3339 /
+        ISO-8601 date-time (``2026-11-28T12:00:00Z``; UTC when no zone is
+        given), or ``now``.
+    now : float, optional
+        The current time (unix seconds) for ``now``; default the clock.
+
+    Returns
+    -------
+    float
+        Unix seconds.
+
+    Raises
+    ------
+    ValueError
+        If ``text`` is neither; the message quotes it.
+    """
+    s = str(text).strip()
+    if s.lower() == "now":
+        return float(now if now is not None else time.time())
+    try:
+        value = float(s)
+    except ValueError:
+        pass
+    else:
+        if not np.isfinite(value):
+            raise ValueError(f"{text!r} is not a time")
+        return value
+    try:
+        stamp = pd.Timestamp(s)
+    except (ValueError, TypeError):
+        raise ValueError(f"{text!r} is not a time: expected RFC 3339 (2026-11-28T12:00:00Z), "
+                         "unix seconds or 'now'") from None
+    if stamp is pd.NaT:
+        raise ValueError(f"{text!r} is not a time")
+    if stamp.tzinfo is None:
+        stamp = stamp.tz_localize("UTC")
+    return stamp.timestamp()

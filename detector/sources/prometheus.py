@@ -1,0 +1,596 @@
+"""Prometheus source: series from the HTTP API (``/api/v1/query_range``), on httpx.
+
+Works against Prometheus and the servers that speak its API (Thanos, Mimir,
+Cortex, VictoriaMetrics).  What it takes care of:
+
+* **Chunking.**  Prometheus refuses a range query that would return more than
+  11,000 points per series (400 ``bad_data``).  A long range is split into
+  consecutive chunks of at most ``max_points`` points; the chunks do not
+  overlap, and a sample repeated at a chunk border (servers that include both
+  ends) is kept once.
+* **Values** arrive as strings, ``"NaN"``, ``"+Inf"`` and ``"-Inf"``
+  included; they become float64 (non-finite values are then treated as
+  missing by :class:`~detector.series.Series`, and counted).
+* **Errors.**  A 400 or 422 answer (a bad query, a query the server cannot
+  execute) raises :class:`~detector.errors.InputError` carrying the server's
+  ``error`` text.  5xx answers, timeouts, dropped connections and answers that
+  are not the API's JSON are retried with exponential backoff and full
+  jitter, bounded in count and in total time; then
+  :class:`~detector.errors.SourceUnreachable` (exit code 3).
+* **Auth and routing.**  Bearer token, basic auth, a custom CA or no TLS
+  verification, extra headers (``X-Scope-OrgID`` for Mimir and Cortex) and
+  Thanos' ``partial_response=false``.  Secrets are held in fields that never
+  appear in ``repr``, error messages or logs; credentials written into the URL
+  are moved into basic auth and removed from it.
+
+The reader interface is the same as for files: :func:`read_prometheus`
+yields :class:`~detector.series.Series` (the id is the label set,
+``{container="app",namespace="x",pod="y"}``) and the limits it found.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Iterator, Mapping
+from urllib.parse import urlsplit, urlunsplit
+
+import numpy as np
+
+from ..errors import InputError, SourceUnreachable
+from ..series import Series
+
+#: Prometheus' limit on the points of one series in one range query.
+MAX_POINTS = 11_000
+
+#: Step used when neither ``step`` is given nor the scrape interval can be read.
+FALLBACK_STEP = 60.0
+
+Warn = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Connection:
+    """Where a Prometheus-compatible server is and how to talk to it.
+
+    Attributes
+    ----------
+    url : str
+        Base URL, e.g. ``http://127.0.0.1:9090`` or
+        ``https://thanos.example/`` (a path prefix is kept:
+        ``http://mimir/prometheus``). ``user:password@`` in the URL is moved
+        to basic auth.
+    bearer_token : str, optional
+        Sent as ``Authorization: Bearer ...``. Never shown.
+    basic_auth : (str, str), optional
+        User and password. Never shown.
+    headers : mapping, optional
+        Extra request headers, e.g. ``{"X-Scope-OrgID": "tenant-1"}``. Their
+        values are never shown (they may hold keys).
+    ca_file : str, optional
+        A PEM bundle to verify the server's certificate with.
+    insecure : bool
+        Do not verify TLS certificates.
+    partial_response : bool or None
+        Thanos: ``False`` sends ``partial_response=false`` so that a store
+        that fails makes the query fail instead of silently missing data.
+        None sends nothing.
+    timeout : float
+        Seconds for one request (connect, read, write).
+    retries : int
+        Retries after the first attempt for 5xx answers, timeouts, dropped
+        connections and malformed answers.
+    backoff : float
+        Base of the exponential backoff (seconds): attempt k waits a random
+        time in ``[0, backoff * 2**k]`` (full jitter), at most ``max_backoff``.
+    max_backoff : float
+        Longest single wait (seconds).
+    max_retry_time : float
+        Give up retrying once this many seconds have passed since the first
+        attempt of a request.
+    max_points : int
+        Points per series in one range query (Prometheus: 11,000).
+    """
+
+    url: str
+    bearer_token: str | None = field(default=None, repr=False)
+    basic_auth: tuple[str, str] | None = field(default=None, repr=False)
+    headers: Mapping[str, str] = field(default_factory=dict, repr=False)
+    ca_file: str | None = None
+    insecure: bool = False
+    partial_response: bool | None = None
+    timeout: float = 60.0
+    retries: int = 4
+    backoff: float = 0.5
+    max_backoff: float = 8.0
+    max_retry_time: float = 60.0
+    max_points: int = MAX_POINTS
+
+    def __post_init__(self):
+        parts = urlsplit(self.url.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise InputError("expected an http:// or https:// URL", source="--prometheus")
+        if parts.username is not None:
+            if self.basic_auth is None:
+                object.__setattr__(self, "basic_auth",
+                                   (parts.username or "", parts.password or ""))
+            netloc = parts.hostname + (f":{parts.port}" if parts.port else "")
+            parts = parts._replace(netloc=netloc)
+        if self.bearer_token and self.basic_auth is not None:
+            raise InputError("give a bearer token or basic auth, not both",
+                             source="--prometheus")
+        object.__setattr__(self, "url", urlunsplit(parts._replace(query="", fragment=""))
+                           .rstrip("/"))
+        if self.max_points < 2:
+            raise InputError("max_points must be at least 2", source="--prometheus")
+
+    @property
+    def where(self) -> str:
+        """The server's address for messages (no credentials, no path)."""
+        parts = urlsplit(self.url)
+        return f"{parts.scheme}://{parts.netloc}"
+
+
+class PrometheusClient:
+    """A small client of the Prometheus HTTP API with retries.
+
+    Parameters
+    ----------
+    connection : Connection
+    warn : callable, optional
+        Receives warnings (one line each): retries, server ``warnings``.
+    sleep : callable, optional
+        ``time.sleep`` by default.
+
+    Notes
+    -----
+    Use as a context manager, or call :meth:`close`.
+    """
+
+    def __init__(self, connection: Connection, *, warn: Warn | None = None,
+                 sleep: Callable[[float], None] = time.sleep):
+        try:
+            import httpx
+        except ImportError:
+            raise InputError("the Prometheus source needs httpx: pip install "
+                             "'detector[prometheus]'", source="--prometheus") from None
+
+        self.connection = connection
+        self._warn = warn or (lambda message: None)
+        self._sleep = sleep
+        verify: bool | str = True
+        if connection.insecure:
+            verify = False
+        elif connection.ca_file:
+            import ssl
+
+            try:
+                verify = ssl.create_default_context(cafile=connection.ca_file)
+            except (OSError, ssl.SSLError) as exc:
+                raise InputError(f"cannot read the CA file: {exc}",
+                                 source=str(connection.ca_file)) from None
+        headers = {"Accept": "application/json", "User-Agent": "detector"}
+        headers.update(dict(connection.headers))
+        if connection.bearer_token:
+            headers["Authorization"] = f"Bearer {connection.bearer_token}"
+        self._http = httpx.Client(
+            base_url=connection.url, headers=headers, verify=verify,
+            auth=httpx.BasicAuth(*connection.basic_auth) if connection.basic_auth else None,
+            timeout=httpx.Timeout(connection.timeout), follow_redirects=True)
+
+    def __enter__(self) -> "PrometheusClient":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._http.close()
+
+    # -- requests -----------------------------------------------------------------
+
+    def api(self, path: str, params: Mapping[str, object]) -> object:
+        """GET ``/api/v1/<path>`` and return its ``data``, retrying what may pass.
+
+        Parameters
+        ----------
+        path : str
+            E.g. ``"query_range"``.
+        params : mapping
+            Query parameters.
+
+        Returns
+        -------
+        object
+            The ``data`` member of a ``"status": "success"`` answer.
+
+        Raises
+        ------
+        InputError
+            400 / 422 answers (bad or unexecutable query), and 4xx other than
+            429, with the server's ``error`` text.
+        SourceUnreachable
+            When the retries are used up.
+        """
+        import httpx
+
+        conn = self.connection
+        params = dict(params)
+        if conn.partial_response is not None and path in ("query", "query_range"):
+            params["partial_response"] = "true" if conn.partial_response else "false"
+        what = f"Prometheus at {conn.where}"
+        first = time.monotonic()
+        attempt = 0
+        while True:
+            problem: str
+            try:
+                resp = self._http.get(f"/api/v1/{path}", params=params)
+            except httpx.TimeoutException:
+                problem = f"no answer within {conn.timeout:g} s"
+            except httpx.TransportError as exc:
+                problem = _transport_problem(exc)
+            else:
+                body = _decode(resp)
+                if resp.status_code == 200 and isinstance(body, dict) and \
+                        body.get("status") == "success" and "data" in body:
+                    for w in body.get("warnings") or ():
+                        self._warn(f"{what} warns: {w}")
+                    return body["data"]
+                server_error = _server_error(body)
+                if resp.status_code in (400, 422) or (
+                        400 <= resp.status_code < 500 and resp.status_code not in (408, 429)):
+                    hint = ""
+                    if resp.status_code in (401, 403):
+                        hint = " (check the token, basic auth or tenant header)"
+                    elif resp.status_code == 404:
+                        hint = " (is this the server's base URL?)"
+                    raise InputError(
+                        f"{what} refused /api/v1/{path} ({resp.status_code} "
+                        f"{resp.reason_phrase}): {server_error or 'no error text'}{hint}",
+                        source="--prometheus")
+                if resp.status_code == 200:
+                    problem = "the answer is not the Prometheus API's JSON" + (
+                        f" ({server_error})" if server_error else "")
+                else:
+                    problem = f"{resp.status_code} {resp.reason_phrase}" + (
+                        f": {server_error}" if server_error else "")
+            elapsed = time.monotonic() - first
+            if attempt >= conn.retries or elapsed >= conn.max_retry_time:
+                tries = attempt + 1
+                raise SourceUnreachable(
+                    f"{what}: {problem} (gave up after {tries} attempt{'s' * (tries > 1)} "
+                    f"in {elapsed:.1f} s)")
+            wait = random.uniform(0.0, min(conn.max_backoff, conn.backoff * 2 ** attempt))
+            wait = min(wait, max(0.0, conn.max_retry_time - elapsed))
+            self._warn(f"{what}: {problem}; retrying in {wait:.1f} s")
+            self._sleep(wait)
+            attempt += 1
+
+    def scrape_interval(self) -> float | None:
+        """The server's global ``scrape_interval`` in seconds, or None if unknown.
+
+        Read from ``/api/v1/status/config``, which Thanos, Mimir and
+        VictoriaMetrics do not serve.
+        """
+        from ..timestamps import parse_duration
+
+        try:
+            data = self.api("status/config", {})
+        except InputError:
+            return None
+        text = data.get("yaml", "") if isinstance(data, dict) else ""
+        in_global = False
+        for line in text.splitlines():
+            if line and not line[0].isspace():
+                in_global = line.startswith("global:")
+                continue
+            stripped = line.strip()
+            if in_global and stripped.startswith("scrape_interval:"):
+                try:
+                    return parse_duration(stripped.split(":", 1)[1].strip())
+                except ValueError:
+                    return None
+        return 60.0 if text else None  # Prometheus' default when the config omits it
+
+    def query_range(self, query: str, start: float, end: float, step: float
+                    ) -> list[tuple[dict[str, str], np.ndarray, np.ndarray]]:
+        """One ``query_range`` call: ``(labels, timestamps, values)`` per series.
+
+        Parameters
+        ----------
+        query : str
+            PromQL.
+        start, end : float
+            Unix seconds, inclusive.
+        step : float
+            Seconds between points.
+
+        Returns
+        -------
+        list of (dict, numpy.ndarray, numpy.ndarray)
+            Labels, timestamps (unix seconds) and float64 values.
+        """
+        data = self.api("query_range", {"query": query, "start": _fmt(start),
+                                        "end": _fmt(end), "step": _fmt(step)})
+        return _parse_matrix(data, query)
+
+    # -- whole ranges ---------------------------------------------------------------
+
+    def fetch(self, query: str, start: float, end: float, step: float, *,
+              on_chunk: Callable[[int, int], None] | None = None
+              ) -> dict[str, tuple[dict[str, str], np.ndarray, np.ndarray]]:
+        """All points of ``query`` from ``start`` to ``end``, in chunks.
+
+        Parameters
+        ----------
+        query : str
+            PromQL.
+        start, end : float
+            Unix seconds.
+        step : float
+            Seconds between points.
+        on_chunk : callable, optional
+            Called as ``on_chunk(done, total)`` after each chunk.
+
+        Returns
+        -------
+        dict
+            Series id -> ``(labels, timestamps, values)``, timestamps strictly
+            increasing (a chunk-border sample returned twice is kept once).
+        """
+        spans = chunk_spans(start, end, step, self.connection.max_points)
+        parts: dict[str, list] = {}
+        labels_of: dict[str, dict[str, str]] = {}
+        for i, (a, b) in enumerate(spans):
+            for labels, ts, vals in self.query_range(query, a, b, step):
+                key = series_id(labels)
+                labels_of.setdefault(key, labels)
+                parts.setdefault(key, []).append((ts, vals))
+            if on_chunk is not None:
+                on_chunk(i + 1, len(spans))
+        out = {}
+        for key, pieces in parts.items():
+            ts, vals = _join(pieces)
+            out[key] = (labels_of[key], ts, vals)
+        return out
+
+
+def chunk_spans(start: float, end: float, step: float, max_points: int = MAX_POINTS
+                ) -> list[tuple[float, float]]:
+    """Split ``[start, end]`` at ``step`` into query ranges of at most ``max_points`` points.
+
+    Parameters
+    ----------
+    start, end : float
+        Unix seconds, ``start <= end``.
+    step : float
+        Seconds, > 0.
+    max_points : int
+        Points per chunk (the evaluation times ``a, a + step, ..., b``).
+
+    Returns
+    -------
+    list of (float, float)
+        Consecutive, non-overlapping ``(a, b)``: the next chunk starts one
+        step after the previous ends, so together they evaluate exactly
+        ``start, start + step, ...`` up to ``end``.
+    """
+    if not (step > 0) or not (end >= start):
+        raise ValueError(f"need start <= end and step > 0, got start={start}, end={end}, "
+                         f"step={step}")
+    n = int(math.floor((end - start) / step + 1e-9)) + 1
+    spans = []
+    for first in range(0, n, max_points):
+        last = min(n, first + max_points) - 1
+        spans.append((start + first * step, start + last * step))
+    return spans
+
+
+def series_id(labels: Mapping[str, str]) -> str:
+    """The id of a series: ``name{k="v",...}`` with label names sorted.
+
+    Label values are escaped as PromQL does (``\\``, ``"`` and newlines).
+    """
+    name = labels.get("__name__", "")
+    body = ",".join(f'{k}="{_escape(v)}"' for k, v in sorted(labels.items())
+                    if k != "__name__")
+    return f"{name}{{{body}}}"
+
+
+def _escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def _fmt(x: float) -> str:
+    return repr(float(x)) if x != int(x) else str(int(x))
+
+
+def _decode(resp) -> object:
+    try:
+        return resp.json()
+    except (json.JSONDecodeError, UnicodeDecodeError, ValueError):
+        return None
+
+
+def _server_error(body: object) -> str:
+    if isinstance(body, dict):
+        kind, text = body.get("errorType"), body.get("error")
+        if text:
+            return f"{kind}: {text}" if kind else str(text)
+    return ""
+
+
+def _transport_problem(exc) -> str:
+    import httpx
+
+    if isinstance(exc, httpx.ConnectError):
+        return f"cannot connect ({_first_line(exc) or 'connection refused'})"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return f"the connection was closed mid-answer ({_first_line(exc)})"
+    return f"{type(exc).__name__}: {_first_line(exc)}"
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).splitlines()[0] if str(exc) else ""
+
+
+def _parse_matrix(data: object, query: str
+                  ) -> list[tuple[dict[str, str], np.ndarray, np.ndarray]]:
+    if not isinstance(data, dict) or data.get("resultType") != "matrix" or \
+            not isinstance(data.get("result"), list):
+        kind = data.get("resultType") if isinstance(data, dict) else type(data).__name__
+        raise InputError(f"query {query!r} gave a {kind} result, expected a range "
+                         "(matrix)", source="--prometheus")
+    out = []
+    for item in data["result"]:
+        try:
+            labels = {str(k): str(v) for k, v in item.get("metric", {}).items()}
+            points = item.get("values") or []
+            ts = np.fromiter((p[0] for p in points), dtype=np.float64, count=len(points))
+            vals = np.array([p[1] for p in points], dtype=np.float64)
+        except (TypeError, ValueError, IndexError, AttributeError, KeyError) as exc:
+            raise SourceUnreachable(f"a series of query {query!r} holds a malformed point: "
+                                    f"{exc}") from None
+        out.append((labels, ts, vals))
+    return out
+
+
+def _join(pieces: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """Concatenate chunk pieces in time order; a timestamp repeated at a border is kept once."""
+    pieces = sorted(pieces, key=lambda p: p[0][0] if p[0].size else math.inf)
+    ts = np.concatenate([p[0] for p in pieces]) if pieces else np.empty(0)
+    vals = np.concatenate([p[1] for p in pieces]) if pieces else np.empty(0)
+    if ts.size > 1:
+        keep = np.ones(ts.size, dtype=bool)
+        keep[:-1] = ts[1:] > ts[:-1]  # of a repeated timestamp keep the later copy
+        if not keep.all():
+            ts, vals = ts[keep], vals[keep]
+    return ts, vals
+
+
+@dataclass(frozen=True)
+class RangeQuery:
+    """What to fetch: a query (or preset), a time range and a step.
+
+    Attributes
+    ----------
+    query : str
+        PromQL for the memory series.
+    start, end : float
+        Unix seconds.
+    step : float or None
+        Seconds between points; None: the server's scrape interval.
+    limit_queries : tuple of str
+        PromQL for limits (joined by equal labels); the first that returns
+        data is used.
+    """
+
+    query: str
+    start: float
+    end: float
+    step: float | None = None
+    limit_queries: tuple[str, ...] = ()
+
+    def __post_init__(self):
+        if not self.query.strip():
+            raise InputError("the query is empty", source="--query")
+        if not (self.end > self.start):
+            raise InputError(f"the range is empty: start {self.start:g} is not before end "
+                             f"{self.end:g}", source="--start/--end")
+        if self.step is not None and not (self.step > 0):
+            raise InputError("the step must be positive", source="--step")
+
+
+def read_prometheus(connection: Connection, request: RangeQuery, *, warn: Warn | None = None,
+                    on_chunk: Callable[[int, int], None] | None = None
+                    ) -> tuple[list[Series], dict[str, float]]:
+    """Fetch the series of ``request`` and their limits.
+
+    Parameters
+    ----------
+    connection : Connection
+    request : RangeQuery
+    warn : callable, optional
+        Receives one-line warnings.
+    on_chunk : callable, optional
+        Progress: ``on_chunk(done, total)`` after each query chunk.
+
+    Returns
+    -------
+    series : list of Series
+        One per label set, sorted by id; the id is the label set.
+    limits : dict
+        Series id -> memory limit (the last finite positive value of the
+        matching limit series, in the unit of the values).
+
+    Raises
+    ------
+    InputError
+        A refused query, or a query that matched no series.
+    SourceUnreachable
+        The server cannot be reached or keeps failing.
+    """
+    warn = warn or (lambda message: None)
+    with PrometheusClient(connection, warn=warn) as client:
+        step = request.step
+        if step is None:
+            step = client.scrape_interval()
+            if step is None:
+                step = FALLBACK_STEP
+                warn(f"cannot read the scrape interval from {connection.where}; using a "
+                     f"{FALLBACK_STEP:g} s step (give --step)")
+        fetched = client.fetch(request.query, request.start, request.end, step,
+                               on_chunk=on_chunk)
+        if not fetched:
+            raise InputError(f"query {request.query!r} returned no series between "
+                             f"{_iso(request.start)} and {_iso(request.end)}",
+                             source="--prometheus")
+        limits = _limits(client, request, step, fetched, warn)
+    series = [Series.from_arrays(vals, ts, id=key, labels=labels)
+              for key, (labels, ts, vals) in sorted(fetched.items())]
+    return series, limits
+
+
+def _limits(client: PrometheusClient, request: RangeQuery, step: float,
+            fetched: Mapping[str, tuple], warn: Warn) -> dict[str, float]:
+    """Last finite positive limit per series id.
+
+    The limit queries are tried in order; a series takes its limit from the
+    first query that has one for it (a cluster may run cAdvisor limits for
+    some containers and only kube-state-metrics for others).
+    """
+    if not request.limit_queries:
+        return {}
+    # Limits change rarely: a coarse step (at most 1,000 points) is enough.
+    coarse = max(step, (request.end - request.start) / 1000.0)
+    wanted = {_join_key(labels): key for key, (labels, _, _) in fetched.items()}
+    limits: dict[str, float] = {}
+    for query in request.limit_queries:
+        if len(limits) == len(wanted):
+            break
+        try:
+            found = client.fetch(query, request.start, request.end, coarse)
+        except InputError as exc:
+            warn(f"limit query failed, no time-to-limit from it: {exc}")
+            continue
+        for labels, ts, vals in found.values():
+            key = wanted.get(_join_key(labels))
+            ok = vals[np.isfinite(vals) & (vals > 0)]
+            if key is not None and key not in limits and ok.size:
+                limits[key] = float(ok[-1])
+    return limits
+
+
+def _join_key(labels: Mapping[str, str]) -> tuple:
+    return tuple(sorted((k, v) for k, v in labels.items() if k != "__name__"))
+
+
+def _iso(ts: float) -> str:
+    import datetime as _dt
+
+    return _dt.datetime.fromtimestamp(ts, _dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+

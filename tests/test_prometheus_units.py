@@ -1,0 +1,95 @@
+"""Pure parts of the Prometheus source: chunking, ids, presets, time arguments."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from detector.sources.presets import PRESETS, preset
+from detector.sources.prometheus import chunk_spans, series_id, _join
+from detector.timestamps import parse_duration, parse_time
+
+
+@settings(max_examples=300, deadline=None)
+@given(start=st.integers(0, 2_000_000_000), n=st.integers(1, 50_000),
+       step=st.sampled_from([1, 5, 15, 30, 60, 0.5]), max_points=st.integers(2, 12_000))
+def test_chunks_cover_the_grid_exactly_once(start, n, step, max_points):
+    end = start + (n - 1) * step
+    spans = chunk_spans(start, end, step, max_points)
+    # evaluation times of every chunk, as Prometheus computes them: a, a+step, ..., <= b
+    grid = []
+    for a, b in spans:
+        k = int(math.floor((b - a) / step + 1e-9)) + 1
+        assert k <= max_points
+        grid.extend(a + step * np.arange(k))
+    np.testing.assert_allclose(grid, start + step * np.arange(n), rtol=0, atol=1e-6)
+    assert len(spans) == -(-n // max_points)
+
+
+def test_chunks_of_an_end_off_the_grid():
+    assert chunk_spans(0, 100, 30) == [(0, 90)]
+    assert chunk_spans(10, 10, 15) == [(10, 10)]
+    with pytest.raises(ValueError):
+        chunk_spans(10, 5, 15)
+    with pytest.raises(ValueError):
+        chunk_spans(0, 5, 0)
+
+
+def test_join_keeps_a_border_sample_once_and_orders_chunks():
+    a = (np.array([0.0, 15.0, 30.0]), np.array([1.0, 2.0, 3.0]))
+    b = (np.array([30.0, 45.0]), np.array([3.5, 4.0]))
+    ts, vals = _join([b, a])
+    np.testing.assert_array_equal(ts, [0, 15, 30, 45])
+    np.testing.assert_array_equal(vals, [1, 2, 3.5, 4])
+
+
+def test_series_id_is_the_sorted_label_set():
+    assert series_id({"pod": "y", "container": "app", "namespace": "x"}) == \
+        '{container="app",namespace="x",pod="y"}'
+    assert series_id({"__name__": "up", "job": 'a"b\\c'}) == 'up{job="a\\"b\\\\c"}'
+    assert series_id({}) == "{}"
+
+
+def test_presets_and_matchers():
+    assert set(PRESETS) == {"working-set", "rss", "jvm-heap", "go-heap", "goroutines", "node"}
+    ws = preset("working-set").with_matchers('namespace="shop"')
+    assert ws.query == ('max by (namespace, pod, container) (container_memory_working_set_'
+                        'bytes{container!="",container!="POD",namespace="shop"})')
+    assert all('namespace="shop"' in q for q in ws.limit_queries)
+    node = preset("node").with_matchers('instance=~"db.*"')
+    assert node.query.count('instance=~"db.*"') == 2
+    assert preset("goroutines").with_matchers("") == preset("goroutines")
+    with pytest.raises(ValueError, match="unknown metric preset 'heap'; choose one of"):
+        preset("heap")
+
+
+@pytest.mark.parametrize("text, seconds", [
+    ("15s", 15), ("5m", 300), ("1h30m", 5400), ("7d", 604800), ("2w", 1209600),
+    ("1y", 365 * 86400), ("250ms", 0.25), ("15", 15), ("0.5", 0.5), (" 3d ", 259200)])
+def test_parse_duration(text, seconds):
+    assert parse_duration(text) == pytest.approx(seconds)
+
+
+@pytest.mark.parametrize("text", ["", "7x", "h", "-5", "0", "5m3", "1h 30m", "nan", "inf"])
+def test_parse_duration_refuses(text):
+    with pytest.raises(ValueError):
+        parse_duration(text)
+
+
+@pytest.mark.parametrize("text, ts", [
+    ("1700000000", 1_700_000_000), ("1700000000.5", 1_700_000_000.5),
+    ("2024-06-01T00:00:00Z", 1_717_200_000), ("2024-06-01T02:00:00+02:00", 1_717_200_000),
+    ("2024-06-01", 1_717_200_000), ("2024-06-01T00:00:00.250Z", 1_717_200_000.25),
+    ("now", 42.0)])
+def test_parse_time(text, ts):
+    assert parse_time(text, now=42.0) == ts
+
+
+@pytest.mark.parametrize("text", ["yesterday", "", "2024-13-01", "inf"])
+def test_parse_time_refuses(text):
+    with pytest.raises(ValueError):
+        parse_time(text)

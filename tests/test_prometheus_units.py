@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -10,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from detector.sources.presets import PRESETS, preset
-from detector.sources.prometheus import chunk_spans, series_id, _join
+from detector.sources.prometheus import _fast_matrix, _join, _parse_matrix, chunk_spans, series_id
 from detector.timestamps import parse_duration, parse_time
 
 
@@ -93,3 +94,60 @@ def test_parse_time(text, ts):
 def test_parse_time_refuses(text):
     with pytest.raises(ValueError):
         parse_time(text)
+
+
+_label_text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12)
+_point_value = st.one_of(
+    st.floats(allow_nan=False, allow_infinity=False, width=64).map(repr),
+    st.sampled_from(["NaN", "+Inf", "-Inf", "0", "-0", "1e+06", "123456789012345"]))
+_matrix = st.lists(st.tuples(
+    st.dictionaries(st.sampled_from(["__name__", "pod", "values", "metric", "a}b", "c"]),
+                    _label_text, max_size=4),
+    st.lists(st.tuples(st.integers(0, 2_000_000_000), _point_value), max_size=30)),
+    max_size=5)
+
+
+def _answer(matrix, **dump):
+    body = {"status": "success", "data": {"resultType": "matrix", "result": [
+        {"metric": labels, "values": [[t, v] for t, v in points]}
+        for labels, points in matrix]}}
+    return json.dumps(body, **dump).encode()
+
+
+def _same(a, b):
+    assert len(a) == len(b)
+    for (la, ta, va), (lb, tb, vb) in zip(a, b):
+        assert la == lb
+        np.testing.assert_array_equal(ta, tb)
+        np.testing.assert_array_equal(va, vb)
+
+
+@settings(max_examples=300, deadline=None)
+@given(matrix=_matrix)
+def test_fast_decoder_equals_json_on_compact_answers(matrix):
+    raw = _answer(matrix, separators=(",", ":"))  # Prometheus' own spacing
+    fast = _fast_matrix(raw)
+    assert fast is not None
+    _same(fast.series, _parse_matrix(json.loads(raw)["data"], "q"))
+
+
+@settings(max_examples=100, deadline=None)
+@given(matrix=_matrix, indent=st.sampled_from([None, 1]), ascii_=st.booleans())
+def test_fast_decoder_equals_json_or_declines(matrix, indent, ascii_):
+    raw = _answer(matrix, indent=indent, ensure_ascii=ascii_)
+    fast = _fast_matrix(raw)
+    if fast is not None:
+        _same(fast.series, _parse_matrix(json.loads(raw)["data"], "q"))
+
+
+@pytest.mark.parametrize("raw", [
+    b'{"status":"success","data":{"resultType":"vector","result":[]}}',
+    b'{"status":"success","data":{"resultType":"matrix","result":[]},"warnings":["x"]}',
+    b'{"status":"error","errorType":"bad_data","error":"x"}',
+    b'{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},'
+    b'"values":[[1,"2"],[3,"4"]',
+    b'{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},'
+    b'"values":[[1,"2","5"]]}]}}',
+    b'not json at all'])
+def test_fast_decoder_declines_what_it_does_not_know(raw):
+    assert _fast_matrix(raw) is None

@@ -131,12 +131,16 @@ def _secret(path: Optional[Path], env: Optional[str], what: str) -> Optional[str
 def _prometheus_series(url: str, *, query, metric, selector, start, end, range_, step,
                        bearer_token_file, bearer_token_env, basic_auth_user,
                        basic_auth_password_file, basic_auth_password_env, ca_file, insecure,
-                       header, partial_response, timeout, retries):
-    """Turn the Prometheus options into a fetch; return (series, limits)."""
+                       header, partial_response, timeout, retries, shard_by, gzip):
+    """Turn the Prometheus options into a fetch; return (lazy series, limits).
+
+    The limits dict is filled as shards arrive, before their series are
+    yielded.
+    """
     import time as _time
 
     from .sources.presets import DEFAULT_PRESET, preset
-    from .sources.prometheus import Connection, RangeQuery, read_prometheus
+    from .sources.prometheus import Connection, RangeQuery, iter_prometheus
     from .timestamps import parse_duration, parse_time
 
     if query is not None and metric is not None:
@@ -184,11 +188,24 @@ def _prometheus_series(url: str, *, query, metric, selector, start, end, range_,
         url, bearer_token=token,
         basic_auth=(basic_auth_user, password or "") if basic_auth_user is not None else None,
         headers=headers, ca_file=str(ca_file) if ca_file else None, insecure=insecure,
-        partial_response=partial_response, timeout=timeout, retries=retries)
+        partial_response=partial_response, timeout=timeout, retries=retries, gzip=gzip)
     request = RangeQuery(query if query is not None else chosen.query, t_start, t_end,
                          seconds(step, "--step") if step is not None else None,
                          chosen.limit_queries if chosen is not None else ())
-    return read_prometheus(connection, request, warn=_warn)
+    if shard_by is not None and chosen is None and shard_by.lower() != "none":
+        raise typer.BadParameter("sharding applies to a --metric preset (a --query is "
+                                 "fetched whole)", param_hint="--shard-by")
+    label = None
+    if chosen is not None:
+        label = chosen.shard_by if shard_by is None else (
+            None if shard_by.lower() == "none" else shard_by)
+    if label is not None and not re.fullmatch(r"[a-zA-Z_][a-zA-Z0-9_]*", label):
+        raise typer.BadParameter(f"{label!r} is not a label name", param_hint="--shard-by")
+    limits: dict = {}
+    series = iter_prometheus(connection, request, limits=limits, shard_by=label,
+                             shard_selector=chosen.selector if chosen is not None else None,
+                             warn=_warn)
+    return series, limits
 
 
 def _fail(message: str, code: int):
@@ -267,6 +284,14 @@ def scan(
     retries: int = typer.Option(4, "--retries", min=0, rich_help_panel=_PROM,
                                 help="Retries of a request after 5xx answers, timeouts and "
                                      "dropped connections (exponential backoff)."),
+    shard_by: Optional[str] = typer.Option(
+        None, "--shard-by", metavar="LABEL", rich_help_panel=_PROM,
+        help="Fetch a preset's fleet one value of LABEL at a time, so memory holds one "
+             "shard (default: namespace for container presets; 'none' fetches all at "
+             "once)."),
+    gzip: bool = typer.Option(False, "--gzip", rich_help_panel=_PROM,
+                              help="Ask for compressed answers (for links slower than about "
+                                   "100 Mbit/s; costs the server CPU)."),
 ):
     """Scan series for memory leaks; one result per series."""
     from .config import Config
@@ -298,7 +323,7 @@ def scan(
                 basic_auth_password_file=basic_auth_password_file,
                 basic_auth_password_env=basic_auth_password_env, ca_file=ca_file,
                 insecure=insecure, header=header or [], partial_response=partial_response,
-                timeout=timeout, retries=retries)
+                timeout=timeout, retries=retries, shard_by=shard_by, gzip=gzip)
             limits = limits if limits is not None else found_limits
         else:
             if demo:
@@ -311,11 +336,12 @@ def scan(
                     if not p.exists():
                         raise InputError("no such file", source=str(p))
             series = [s for p in files for s in read_path(p)]
-        progress = _progress(len(series)) if len(series) > 20 else None
+        total = len(series) if isinstance(series, list) else None
+        progress = _progress(total) if total is None or total > 20 else None
         results = []
         if progress is not None:
             with progress:
-                task = progress.add_task("scan", total=len(series))
+                task = progress.add_task("scan", total=total)
                 for r in run_scan(series, limits=limits, config=Config()):
                     results.append(r)
                     progress.advance(task)

@@ -255,3 +255,22 @@ def test_cli_bad_query_exits_2_with_the_server_text(server):
     assert done.returncode == 2
     assert "bad_data" in done.stderr and "parse error" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_sharded_fetch_equals_whole_fetch(server):
+    from detector.sources.prometheus import iter_prometheus
+
+    p = PRESETS["working-set"]
+    req = RangeQuery(p.query, START, START + 6 * 3600, STEP, p.limit_queries)
+    whole, whole_limits = read_prometheus(_conn(server), req)
+    limits, shards_seen = {}, []
+    sharded = list(iter_prometheus(_conn(server), req, limits=limits, shard_by="namespace",
+                                   shard_selector=p.selector,
+                                   on_chunk=lambda d, t: shards_seen.append(d)))
+    assert len(shards_seen) == 4  # ns-0, ns-1, ns-2 and the (empty) no-namespace shard
+    assert sorted(s.id for s in sharded) == [s.id for s in whole]
+    by_id = {s.id: s for s in sharded}
+    for s in whole:
+        np.testing.assert_array_equal(by_id[s.id].values, s.values)
+        np.testing.assert_array_equal(by_id[s.id].timestamps, s.timestamps)
+    assert limits == whole_limits

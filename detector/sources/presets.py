@@ -32,12 +32,20 @@ class Preset:
         the metric has no natural limit.
     description : str
         One line for ``--help`` and the docs.
+    selector : str
+        The metric selector behind ``query`` (listing label values for
+        sharding a fleet).
+    shard_by : str or None
+        The label a fleet scan splits its queries by, so that one shard at a
+        time is in memory; None to fetch everything at once.
     """
 
     name: str
     query: str
     limit_queries: tuple[str, ...] = ()
     description: str = ""
+    selector: str = ""
+    shard_by: str | None = None
 
     def with_matchers(self, matchers: str) -> "Preset":
         """This preset restricted by extra label matchers.
@@ -57,7 +65,7 @@ class Preset:
             return self
         return Preset(self.name, _add_matchers(self.query, matchers),
                       tuple(_add_matchers(q, matchers) for q in self.limit_queries),
-                      self.description)
+                      self.description, _add_matchers(self.selector, matchers), self.shard_by)
 
 
 #: Containers: the empty ``container`` label is the pod's cgroup (the sum of
@@ -76,30 +84,36 @@ PRESETS: dict[str, Preset] = {p.name: p for p in (
            f"max by ({_BY_CONTAINER}) (container_memory_working_set_bytes{{{_CONTAINER}}})",
            _CONTAINER_LIMITS,
            "cAdvisor working set per container (what the OOM killer compares with the "
-           "limit); the default"),
+           "limit); the default",
+           f"container_memory_working_set_bytes{{{_CONTAINER}}}", "namespace"),
     Preset("rss",
            f"max by ({_BY_CONTAINER}) (container_memory_rss{{{_CONTAINER}}})",
            _CONTAINER_LIMITS,
-           "cAdvisor anonymous memory (RSS) per container, without page cache"),
+           "cAdvisor anonymous memory (RSS) per container, without page cache",
+           f"container_memory_rss{{{_CONTAINER}}}", "namespace"),
     Preset("jvm-heap",
            'sum by (namespace, pod, container, job, instance) '
            '(jvm_memory_used_bytes{area="heap"})',
            ('sum by (namespace, pod, container, job, instance) '
             '(jvm_memory_max_bytes{area="heap"}) > 0',),
            "JVM heap used (Micrometer / OpenTelemetry JMX names), summed over the pools; "
-           "limit: the heap maximum"),
+           "limit: the heap maximum",
+           'jvm_memory_used_bytes{area="heap"}', "namespace"),
     Preset("go-heap",
            "max by (namespace, pod, container, job, instance) (go_memstats_heap_inuse_bytes{})",
            (),
-           "Go heap in use (client_golang); no limit series"),
+           "Go heap in use (client_golang); no limit series",
+           "go_memstats_heap_inuse_bytes{}", "namespace"),
     Preset("goroutines",
            "max by (namespace, pod, container, job, instance) (go_goroutines{})",
            (),
-           "Go goroutine count (a count, not bytes); no limit series"),
+           "Go goroutine count (a count, not bytes); no limit series",
+           "go_goroutines{}", "namespace"),
     Preset("node",
            "max by (instance) (node_memory_MemTotal_bytes{} - node_memory_MemAvailable_bytes{})",
            ("max by (instance) (node_memory_MemTotal_bytes{})",),
-           "node_exporter memory in use per machine (total - available); limit: the total"),
+           "node_exporter memory in use per machine (total - available); limit: the total",
+           "node_memory_MemTotal_bytes{}", None),
 )}
 
 DEFAULT_PRESET = "working-set"

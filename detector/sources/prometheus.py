@@ -608,7 +608,7 @@ class RangeQuery:
 def read_prometheus(connection: Connection, request: RangeQuery, *, warn: Warn | None = None,
                     on_chunk: Callable[[int, int], None] | None = None
                     ) -> tuple[list[Series], dict[str, float]]:
-    """Fetch the series of ``request`` and their limits.
+    """Fetch the series of ``request`` and their limits, all at once.
 
     Parameters
     ----------
@@ -633,8 +633,63 @@ def read_prometheus(connection: Connection, request: RangeQuery, *, warn: Warn |
         A refused query, or a query that matched no series.
     SourceUnreachable
         The server cannot be reached or keeps failing.
+
+    See Also
+    --------
+    iter_prometheus : the same, one shard at a time, for fleets.
     """
+    limits: dict[str, float] = {}
+    series = list(iter_prometheus(connection, request, limits=limits, warn=warn,
+                                  on_chunk=on_chunk))
+    return series, limits
+
+
+def iter_prometheus(connection: Connection, request: RangeQuery, *,
+                    limits: dict[str, float] | None = None, shard_by: str | None = None,
+                    shard_selector: str | None = None, warn: Warn | None = None,
+                    on_chunk: Callable[[int, int], None] | None = None) -> Iterator[Series]:
+    """Yield the series of ``request``, fetching one shard of the fleet at a time.
+
+    Without ``shard_by`` the whole query is fetched (in time chunks) before
+    the first series is yielded, so memory grows with the fleet. With
+    ``shard_by="namespace"`` the label's values are listed first
+    (``/api/v1/label/namespace/values``), then the query runs once per value
+    with ``namespace="<value>"`` added to every selector, and once more with
+    ``namespace=""`` for series without the label: memory is bounded by the
+    largest shard.
+
+    Parameters
+    ----------
+    connection : Connection
+    request : RangeQuery
+        With ``shard_by``, every selector of ``request.query`` and its limit
+        queries must be written with braces (as the presets are).
+    limits : dict, optional
+        Filled with series id -> limit as shards arrive (before their series
+        are yielded).
+    shard_by : str, optional
+        A label to split the fleet by.
+    shard_selector : str, optional
+        The series selector whose ``shard_by`` values are listed (e.g.
+        ``container_memory_working_set_bytes``); needed with ``shard_by``.
+    warn, on_chunk : callable, optional
+        As in :func:`read_prometheus`; ``on_chunk`` counts the chunks of the
+        current shard.
+
+    Yields
+    ------
+    Series
+        Sorted by id within a shard.
+
+    Raises
+    ------
+    InputError, SourceUnreachable
+        As :func:`read_prometheus`; "no series" once the last shard is done.
+    """
+    from .presets import _add_matchers
+
     warn = warn or (lambda message: None)
+    limits = limits if limits is not None else {}
     with PrometheusClient(connection, warn=warn) as client:
         step = request.step
         if step is None:
@@ -643,16 +698,35 @@ def read_prometheus(connection: Connection, request: RangeQuery, *, warn: Warn |
                 step = FALLBACK_STEP
                 warn(f"cannot read the scrape interval from {connection.where}; using a "
                      f"{FALLBACK_STEP:g} s step (give --step)")
-        fetched = client.fetch(request.query, request.start, request.end, step,
-                               on_chunk=on_chunk)
-        if not fetched:
+        shards = [request]
+        if shard_by:
+            if not shard_selector:
+                raise InputError("sharding needs the selector whose label values to list",
+                                 source="--shard-by")
+            values = client.api(f"label/{shard_by}/values", {
+                "match[]": shard_selector, "start": _fmt(request.start),
+                "end": _fmt(request.end)})
+            values = [str(v) for v in values or ()] + [""]
+            shards = [RangeQuery(_add_matchers(request.query, f'{shard_by}="{_escape(v)}"'),
+                                 request.start, request.end, step,
+                                 tuple(_add_matchers(q, f'{shard_by}="{_escape(v)}"')
+                                       for q in request.limit_queries))
+                      for v in values]
+        seen = 0
+        for shard in shards:
+            fetched = client.fetch(shard.query, shard.start, shard.end, step,
+                                   on_chunk=on_chunk)
+            if not fetched:
+                continue
+            limits.update(_limits(client, shard, step, fetched, warn))
+            for key in sorted(fetched):
+                labels, ts, vals = fetched.pop(key)
+                seen += 1
+                yield Series.from_arrays(vals, ts, id=key, labels=labels)
+        if not seen:
             raise InputError(f"query {request.query!r} returned no series between "
                              f"{_iso(request.start)} and {_iso(request.end)}",
                              source="--prometheus")
-        limits = _limits(client, request, step, fetched, warn)
-    series = [Series.from_arrays(vals, ts, id=key, labels=labels)
-              for key, (labels, ts, vals) in sorted(fetched.items())]
-    return series, limits
 
 
 def _limits(client: PrometheusClient, request: RangeQuery, step: float,

@@ -56,6 +56,17 @@ class Config:
         The regime must end above the lifetime's earlier high (90th
         percentile of the floor before the onset) by this share of its
         growth; otherwise it is a recovery. Default 0.25.
+    restart_loop_min_coverage : float
+        In a restart loop, the growth of a leaking lifetime spans at least
+        this share of the lifetime (median over the leaking lifetimes): a
+        leak grows with uptime from the start. Memory that sits at its
+        baseline for most of each cycle and ramps only before each drop is
+        periodic work (a batch job), not a leak. Default 0.5.
+    staircase_setback : float
+        Walking back from the end through growth, a downward jump smaller
+        than this share of the rise after it (and preceded by growth) does
+        not end the growth regime: a climbing staircase may give a little
+        back. Default 0.25.
     segment_penalty : float
         Penalty per straight-line segment, in units of sigma² log(n).
         Default 4.
@@ -100,6 +111,8 @@ class Config:
     saturation_ratio: float = 0.3
     convex_ratio: float = 1.8
     new_high_fraction: float = 0.25
+    restart_loop_min_coverage: float = 0.5
+    staircase_setback: float = 0.25
     segment_penalty: float = 4.0
     segment_rise_sigma: float = 3.0
     min_period_strength: float = 0.3

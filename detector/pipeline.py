@@ -203,14 +203,33 @@ def judge(series: Series, *, limit: float | None, config: Config, timed: bool = 
     climbing = current.growth_found and current.slope > 0 and not (
         {"significant", "current"} & set(current.failed))
     current_consistent = current.leak or current_short or climbing
+    # a process that leaks grows with uptime, from (nearly) its start to its death; memory
+    # that sits at its baseline for most of each cycle and ramps only at the end is work
+    # that comes and goes (a batch job), even when each ramp is cut off by a drop
+    coverage = [(b[1] - v.onset) / max(b[1] - b[0], 1e-9) for b, v in completed
+                if v.leak and v.onset is not None]
+    grows_with_uptime = bool(coverage) and float(np.median(coverage)) >= \
+        config.restart_loop_min_coverage
+    # ... and a ramp in the current lifetime no longer or larger than those released
+    # before is the same work again
+    released = [v for b, v in completed if v.leak and v.onset is not None
+                and (b[1] - v.onset) / max(b[1] - b[0], 1e-9) < config.restart_loop_min_coverage]
+    recurring_work = len(released) >= 2 and not grows_with_uptime
+    repeat_of_work = recurring_work and current.leak and (
+        current.stats.get("growth", math.inf) <= 1.5 * max(v.stats["growth"] for v in released)
+        and current.stats.get("duration", math.inf) <= 1.5 * max(v.stats["duration"]
+                                                                for v in released))
     restart_loop = (len(leaking_completed) >= 1
                     and len(leaking_completed) >= 0.6 * max(1, len(completed))
+                    and grows_with_uptime
                     and current_consistent
                     and len(leaking_completed) + 1 >= config.min_leaking_lifetimes)
-    leak = bool(current.leak or restart_loop)
+    leak = bool((current.leak and not repeat_of_work) or restart_loop)
 
     if restart_loop:
         pattern = "restart_loop"
+    elif recurring_work and not leak:
+        pattern = "batch_spikes"
     elif current.leak:
         if lifetimes.cycle is not None:
             pattern = "gc_floor_growth"
@@ -276,6 +295,8 @@ def judge(series: Series, *, limit: float | None, config: Config, timed: bool = 
                                                "strength": period.strength},
         "lifetimes": {"count": n_lifetimes, "restarts": [float(x) for x in lifetimes.restarts],
                       "completed_leaking": len(leaking_completed),
+                      "growth_coverage": (round(float(np.median(coverage)), 4)
+                                          if coverage else None),
                       "completed_judged": len(completed),
                       "peaks": [float(p) for p in lifetimes.peaks],
                       "gc_like_drops": lifetimes.fast_drops},

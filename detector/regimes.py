@@ -221,13 +221,27 @@ def judge_floor(floor: Floor, *, level: float, period: float | None, config: Con
     down = [j < -config.segment_rise_sigma * scale for j in jumps]
     changepoints = [s["t_a"] for s in segs[1:]]
 
-    # walk back: the regime is the maximal run of non-falling segments without drops
+    # walk back: the regime is the maximal run of segments without a fall or a drop; a
+    # staircase that keeps climbing may step down a little (a goroutine count gives a
+    # few back): a setback smaller than a share of the rise after it does not end it
     k = len(segs) - 1
-    while k > 0 and segs[k - 1]["kind"] != "falling" and not down[k]:
+    while k > 0:
+        prev = segs[k - 1]
+        setback = -jumps[k] if down[k] else 0.0
+        if prev["kind"] == "falling":
+            setback += prev["y_a"] - prev["y_b"]
+        if setback > 0:
+            rise_after = segs[-1]["y_b"] - segs[k]["y_a"]
+            high_before = prev["y_a"] if prev["kind"] == "falling" else prev["y_b"]
+            rise_before = high_before - min(sg["y_a"] for sg in segs[:k])
+            if not setback < config.staircase_setback * max(rise_after, rise_before):
+                break
         k -= 1
     regime = list(range(k, len(segs))) if segs[-1]["kind"] != "falling" else []
-    # leading flat segments are not growth: growth starts at a rise or an upward jump
-    while regime and segs[regime[0]]["kind"] == "flat" and not (up[regime[0]] and regime[0] > 0):
+    # leading flat or falling segments are not growth: growth starts at a rise or an
+    # upward jump
+    while regime and segs[regime[0]]["kind"] != "rising" and not (
+            up[regime[0]] and regime[0] > 0):
         regime.pop(0)
     # trailing plateau: flat segments entered without an upward jump
     plateau = []

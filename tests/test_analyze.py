@@ -273,3 +273,62 @@ def test_constant_and_tiny_inputs():
     rep = detector.analyze(np.full(5000, 7.0), T0 + np.arange(5000) * 60.0)
     assert rep.verdict == "no_leak" and rep.pattern == "stable"
     assert math.isfinite(rep.slope)
+
+
+def _cycles(ramp_share, seed, days=3.0, step=60.0, cycle=4 * 3600.0):
+    """Cycles of `cycle` seconds: flat at the baseline, then a ramp over the last
+    `ramp_share` of the cycle to twice the baseline, then a drop back."""
+    rng = np.random.default_rng(seed)
+    t = grid(days, step)
+    phase = ((t - t[0]) % cycle) / cycle
+    ramp = np.clip((phase - (1 - ramp_share)) / ramp_share, 0.0, 1.0)
+    return t, 5e8 * (1.0 + ramp) + rng.normal(0, 2e6, t.size)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_ramping_batch_jobs_are_not_a_restart_loop(seed):
+    # memory at its baseline for three quarters of every cycle, a ramp, then a release:
+    # work that comes and goes, not memory that grows with uptime
+    t, v = _cycles(0.25, seed)
+    rep = detector.analyze(v, t)
+    assert not rep.leak, rep.evidence["lifetimes"]
+    assert rep.pattern == "batch_spikes"
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_growth_over_whole_lifetimes_is_a_restart_loop(seed):
+    # the same drops, but growth from each restart to the next: a leak killed by OOM
+    t, v = _cycles(1.0, seed)
+    rep = detector.analyze(v, t, limit=1.0e9)
+    assert rep.leak and rep.pattern == "restart_loop", rep.evidence["lifetimes"]
+    assert rep.evidence["lifetimes"]["growth_coverage"] > 0.9
+
+
+def _staircase(setback, seed, days=2.0, step=60.0):
+    """A goroutine count climbing by 50 at irregular times (1-3 h apart), giving
+    `setback` back at every fourth step."""
+    rng = np.random.default_rng(seed)
+    t = grid(days, step)
+    at = T0 + np.cumsum(rng.uniform(3600, 3 * 3600, 64))
+    k = np.searchsorted(at, t)
+    steps = 50.0 * k - setback * (k // 4)
+    return t, np.round(1000.0 + steps + rng.normal(0, 0.5, t.size))
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_staircase_with_small_setbacks_is_one_growth(seed):
+    t, v = _staircase(30.0, seed)
+    rep = detector.analyze(v, t)
+    assert rep.leak and rep.pattern == "stepwise_growth"
+    # the growth began at the start, not after the last setback
+    assert rep.onset - t[0] < 0.1 * (t[-1] - t[0])
+
+
+def test_a_large_give_back_ends_the_growth():
+    # the same climb, then most of it released and flat for a day: not leaking now
+    t, v = _staircase(0.0, 0)
+    half = t.size // 2
+    v[half:] = v[half] - 0.7 * (v[half] - 1000.0) + np.random.default_rng(3).normal(
+        0, 0.5, t.size - half)
+    rep = detector.analyze(np.round(v), t)
+    assert not rep.leak

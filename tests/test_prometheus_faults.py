@@ -82,6 +82,10 @@ class FaultServer:
         elif what == "400":
             send(400, json.dumps({"status": "error", "errorType": "bad_data",
                                   "error": 'invalid parameter "query": 1:5: parse error'}))
+        elif what == "422":
+            send(422, json.dumps({"status": "error", "errorType": "execution",
+                                  "error": "query processing would load too many samples "
+                                           "into memory in query execution"}))
         elif what == "401":
             send(401, "Unauthorized\n", "text/plain")
         elif what == "malformed":
@@ -162,6 +166,14 @@ def test_bad_request_is_not_retried():
     with FaultServer(["400"]) as srv:
         with pytest.raises(InputError, match=r"400 Bad Request\): bad_data: invalid "
                                              r"parameter \"query\": 1:5: parse error"):
+            read_prometheus(_fast(srv.url), _request())
+    assert len(srv.requests) == 1
+
+
+def test_unexecutable_query_is_not_retried_and_quotes_the_server():
+    with FaultServer(["422"]) as srv:
+        with pytest.raises(InputError, match=r"422 Unprocessable Entity\): execution: query "
+                                             r"processing would load too many samples"):
             read_prometheus(_fast(srv.url), _request())
     assert len(srv.requests) == 1
 

@@ -171,6 +171,13 @@ class OnlineDetector:
         value : float
             The metric (bytes); NaN or inf is a missing sample.
         """
+        t = self._take(timestamp, value)
+        if t - self._last_run >= self.cadence:
+            return self._run(t)
+        return []
+
+    def _take(self, timestamp: float, value: float) -> float:
+        """Buffer one sample (no pipeline run); return its time."""
         t = float(timestamp)
         if not math.isfinite(t):
             raise InputError(f"timestamp must be finite, got {timestamp!r}", source=self.series_id)
@@ -182,9 +189,7 @@ class OnlineDetector:
         if v == v:
             self._band_hits = self._band_hits + 1 if self._band.outside(v) else 0
         self._dirty = True
-        if t - self._last_run >= self.cadence:
-            return self._run(t)
-        return []
+        return t
 
     def update_many(self, timestamps: Iterable[float], values: Iterable[float]
                     ) -> list[AlertEvent]:
@@ -198,6 +203,41 @@ class OnlineDetector:
         for t, v in zip(ts.tolist(), vs.tolist()):
             events += self.update(t, v)
         return events
+
+    def catch_up(self, timestamps: Iterable[float], values: Iterable[float]
+                 ) -> list[AlertEvent]:
+        """Take samples that arrived together and judge once, after the last of them.
+
+        Unlike :meth:`update_many`, which replays the samples as if they had
+        arrived one by one (and reports what a live detector would have said
+        along the way), this runs the pipeline at most once, at the end, when
+        the cadence is due: a backfill of days of history, or a poll that
+        brought minutes of data, gives the events of the state *after* the
+        batch, not of states that were already past when it arrived.
+
+        Parameters
+        ----------
+        timestamps, values : array_like
+            Unix seconds and values (bytes), any order; NaN is missing.
+
+        Returns
+        -------
+        list of AlertEvent
+            At most one.
+        """
+        ts = np.asarray(timestamps, dtype=np.float64)
+        vs = np.asarray(values, dtype=np.float64)
+        if ts.shape != vs.shape or ts.ndim != 1:
+            raise InputError(f"timestamps and values must be 1-D of equal length "
+                             f"({ts.shape} vs {vs.shape})", source=self.series_id)
+        if ts.size == 0:
+            return []
+        for t, v in zip(ts.tolist(), vs.tolist()):
+            self._take(t, v)
+        last = float(self.timestamps[-1])
+        if last - self._last_run >= self.cadence:
+            return self._run(last)
+        return []
 
     def _insert(self, t: float, v: float) -> None:
         if self._end == self._start or t > self._t[self._end - 1]:

@@ -126,3 +126,23 @@ def test_fleet_and_bad_input():
     with pytest.raises(ValueError, match="history"):
         OnlineDetector(history=0)
     assert fleet.leaking() == []
+
+
+def test_catch_up_judges_once_after_the_batch():
+    # a daily load: replayed sample by sample, the first rising half-day looks like growth
+    # along the way; taken as one batch, only the state after it counts
+    t = 1.7e9 + np.arange(0, 2 * 86400, 60.0)
+    v = 4e8 + 1e8 * np.sin(2 * np.pi * (t - t[0]) / 86400) + \
+        np.random.default_rng(5).normal(0, 2e6, t.size)
+    batch = OnlineDetector(cadence=3600.0)
+    events = batch.catch_up(t, v)
+    assert len(events) <= 1
+    assert batch.report.to_dict() == detector.analyze(v, t).to_dict()
+    assert batch.leaking == detector.analyze(v, t).leak
+    # an empty batch does nothing; a later batch inside the cadence runs nothing
+    assert batch.catch_up([], []) == []
+    more = t[-1] + 60.0 * np.arange(1, 10)
+    assert batch.catch_up(more, np.full(more.size, 4e8)) == []
+    assert len(batch) == t.size + more.size
+    with pytest.raises(InputError, match="equal length"):
+        batch.catch_up([1.0, 2.0], [1.0])

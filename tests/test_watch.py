@@ -1,0 +1,193 @@
+"""Watching a real Prometheus and alerting a real Alertmanager.
+
+Prometheus (backfilled with promtool) holds 2 days at 60 s of six containers,
+two of them leaking, ending a few minutes before the tests start; a real
+Alertmanager (Debian package ``prometheus-alertmanager``) receives the alerts.
+Both run on free loopback ports and are stopped by their PID.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+
+import numpy as np
+import pytest
+
+from detector.errors import InputError
+from detector.sources.prometheus import Connection
+from detector.watch import Watched, Watcher, alertmanager_payload, post_alerts
+
+from prometheus_server import Family, PrometheusServer, available, free_port
+
+ALERTMANAGER = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
+
+if os.environ.get("DETECTOR_REQUIRE_PROMETHEUS") and not (available() and ALERTMANAGER):
+    raise RuntimeError("DETECTOR_REQUIRE_PROMETHEUS is set (as .ci/run does) but prometheus, "
+                       "promtool or prometheus-alertmanager is missing")
+pytestmark = pytest.mark.skipif(not (available() and ALERTMANAGER),
+                                reason="Debian packages prometheus and prometheus-alertmanager "
+                                       "are not installed")
+
+STEP = 60
+NOW = int(time.time()) // STEP * STEP
+END = NOW - 5 * STEP  # the last backfilled sample
+DAYS2 = 2 * 86400
+QUERY = "app_memory_bytes"
+LEAKING = {"app-0", "app-3"}
+
+
+def _families():
+    rng = np.random.default_rng(7)
+    t = np.arange(END - DAYS2, END + 1, STEP, dtype=np.int64)
+    series = []
+    for i in range(6):
+        name = f"app-{i}"
+        v = 4e8 + rng.normal(0, 2e6, t.size)
+        if name in LEAKING:
+            v += np.linspace(0, 6e8, t.size)
+        elif i == 1:  # a daily load
+            v += 1e8 * np.sin(2 * np.pi * (t - t[0]) / 86400)
+        series.append(({"container": name, "namespace": "shop"}, t, v))
+    limits = [({"container": name, "namespace": "shop"}, t[::60], np.full(t[::60].size, 2e9))
+              for name in (f"app-{i}" for i in range(6))]
+    return [Family(QUERY, series), Family("app_memory_limit_bytes", limits)]
+
+
+class Alertmanager:
+    def __init__(self, workdir):
+        port = free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        config = workdir / "alertmanager.yml"
+        config.write_text("route:\n  receiver: none\nreceivers:\n  - name: none\n")
+        self.proc = subprocess.Popen(
+            [ALERTMANAGER, f"--config.file={config}", f"--storage.path={workdir / 'data'}",
+             f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address="],
+            stdout=open(workdir / "alertmanager.log", "w"), stderr=subprocess.STDOUT,
+            start_new_session=True)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{self.url}/-/ready", timeout=1):
+                    return
+            except OSError:
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError("alertmanager not ready: "
+                           + (workdir / "alertmanager.log").read_text()[-2000:])
+
+    def alerts(self, active=True):
+        q = "active=true&silenced=false&inhibited=false&unprocessed=true" if active else \
+            "active=false&silenced=false&inhibited=false&unprocessed=false"
+        with urllib.request.urlopen(f"{self.url}/api/v2/alerts?{q}", timeout=5) as r:
+            return json.loads(r.read())
+
+    def stop(self):
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            self.proc.wait(timeout=15)
+
+
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory):
+    prom = PrometheusServer(_families(), tmp_path_factory.mktemp("prom"), "60s").start()
+    am = Alertmanager(tmp_path_factory.mktemp("am"))
+    try:
+        yield prom, am
+    finally:
+        prom.stop()
+        am.stop()
+
+
+def _watched(history=DAYS2):
+    return Watched(QUERY, ('max by (container, namespace) (app_memory_limit_bytes{})',),
+                   step=None, history=history)
+
+
+def test_first_poll_sees_the_leaks_then_polls_add_only_new_samples(servers):
+    prom, _ = servers
+    w = Watcher(Connection(prom.url), _watched())
+    events = w.poll(now=END - 3600)
+    assert w.step == 60.0  # the server's scrape interval
+    started = {e.series for e in events if e.kind == "leak_started"}
+    assert {w.labels[k]["container"] for k in started} == LEAKING
+    assert {w.labels[k]["container"] for k in w.leaking()} == LEAKING
+    sizes = {k: len(d) for k, d in w.detectors.items()}
+    assert all(d.limit == 2e9 for d in w.detectors.values())
+    assert w.poll(now=END) == []  # no new event: the same leaks go on
+    for k, d in w.detectors.items():
+        assert len(d) == sizes[k] + 60  # exactly the new hour, nothing twice
+        np.testing.assert_array_equal(np.diff(d.timestamps), 60.0)
+
+
+def test_state_round_trip_gives_the_same_later_polls(servers):
+    prom, _ = servers
+    conn = Connection(prom.url)
+    a = Watcher(conn, _watched())
+    a.poll(now=END - 3600)
+    b = Watcher.from_state(a.to_state(), conn, _watched())
+    assert b.last_end == a.last_end and b.leaking() == a.leaking()
+    assert b.labels == a.labels
+    ea, eb = a.poll(now=END), b.poll(now=END)
+    assert ea == eb and a.leaking() == b.leaking()
+    for k in a.detectors:
+        np.testing.assert_array_equal(a.detectors[k].values, b.detectors[k].values)
+        assert a.detectors[k].report.to_dict() == b.detectors[k].report.to_dict()
+
+
+def test_bad_state_is_a_clear_error(servers):
+    conn = Connection(servers[0].url)
+    with pytest.raises(InputError, match="not a detector watch state"):
+        Watcher.from_state(b"garbage", conn, _watched())
+    state = bytearray(Watcher(conn, _watched()).to_state())
+    state[7] = 9
+    with pytest.raises(InputError, match="version 9 is not supported"):
+        Watcher.from_state(bytes(state), conn, _watched())
+
+
+def test_alerts_reach_a_real_alertmanager_and_resolve(servers):
+    prom, am = servers
+    w = Watcher(Connection(prom.url), _watched())
+    events = w.poll(now=END)
+    payload = alertmanager_payload(w, events, now=time.time(), resend=60.0,
+                                   extra_labels={"severity": "warning"})
+    post_alerts(am.url, payload)
+    firing = [a for a in am.alerts() if a["labels"]["alertname"] == "MemoryLeak"]
+    assert {a["labels"]["container"] for a in firing} == LEAKING
+    assert all(_unix(a["endsAt"]) > time.time() + 200 for a in firing)  # now + 4 x 60 s
+    assert all(a["labels"]["severity"] == "warning" and a["labels"]["namespace"] == "shop"
+               and float(a["annotations"]["score"]) >= 0.5 for a in firing)
+    # the leak of app-0 stops: a resolved alert (endsAt = now) ends it in Alertmanager
+    key = next(k for k in w.leaking() if w.labels[k]["container"] == "app-0")
+    w.detectors[key]._leaking = False
+    from detector.stream import AlertEvent
+    stop = [AlertEvent("leak_stopped", END, key, 0.1, "resolved_leak")]
+    post_alerts(am.url, alertmanager_payload(w, stop, now=time.time(), resend=60.0,
+                                             extra_labels={"severity": "warning"}))
+    time.sleep(0.5)
+    # Alertmanager drops a resolved alert from the active ones (or keeps it, until its
+    # GC, with endsAt in the past)
+    now = time.time()
+    firing = [a for a in am.alerts() if a["labels"]["alertname"] == "MemoryLeak"
+              and _unix(a["endsAt"]) > now]
+    assert {a["labels"]["container"] for a in firing} == {"app-3"}
+
+
+def _unix(rfc3339: str) -> float:
+    import pandas as pd
+
+    return pd.Timestamp(rfc3339).timestamp()
+
+
+def test_post_to_nowhere_is_unreachable():
+    from detector.errors import SourceUnreachable
+
+    with pytest.raises(SourceUnreachable, match="Alertmanager at"):
+        post_alerts(f"http://127.0.0.1:{free_port()}", [{"labels": {"alertname": "x"}}],
+                    timeout=1.0)

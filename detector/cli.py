@@ -13,11 +13,12 @@ import sys
 from enum import Enum
 from importlib import resources
 from pathlib import Path
-from typing import List, Optional
+from typing import Annotated, List, Optional
 
 import typer
 
 from . import __version__
+from . import cli_prometheus as P
 from .errors import InputError, SourceUnreachable
 
 EXIT_OK, EXIT_LEAK, EXIT_INPUT, EXIT_UNREACHABLE = 0, 1, 2, 3
@@ -28,9 +29,6 @@ app = typer.Typer(
     help="Tell a real memory leak from normal behaviour in memory time series.",
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-
-
-_PROM = "Prometheus source"
 
 
 class Format(str, Enum):
@@ -100,111 +98,28 @@ def _warn(message: str) -> None:
     typer.echo(f"detector: warning: {message}", err=True)
 
 
-def _preset_names() -> list[str]:
-    from .sources.presets import PRESETS
-
-    return list(PRESETS)
-
-
-def _secret(path: Optional[Path], env: Optional[str], what: str) -> Optional[str]:
-    """A secret from a file or an environment variable (never from the command line)."""
-    import os
-
-    if path is not None and env is not None:
-        raise typer.BadParameter(f"give the {what} in a file or an environment variable, "
-                                 "not both")
-    if path is not None:
-        try:
-            return path.read_text().strip()
-        except OSError as exc:
-            raise InputError(f"cannot read the {what}: {exc.strerror}", source=str(path)) \
-                from None
-    if env is not None:
-        value = os.environ.get(env)
-        if not value:
-            raise InputError(f"environment variable {env} is not set or empty",
-                             source=f"the {what}")
-        return value.strip()
-    return None
-
-
-def _prometheus_series(url: str, *, query, metric, selector, start, end, range_, step,
-                       bearer_token_file, bearer_token_env, basic_auth_user,
-                       basic_auth_password_file, basic_auth_password_env, ca_file, insecure,
-                       header, partial_response, timeout, retries, shard_by, gzip):
-    """Turn the Prometheus options into a fetch; return (lazy series, limits).
+def _prometheus_series(url: str, target, *, start, end, range_, step, conn):
+    """Fetch the target's series lazily; return (series iterator, limits dict).
 
     The limits dict is filled as shards arrive, before their series are
     yielded.
     """
     import time as _time
 
-    from .sources.presets import DEFAULT_PRESET, preset
-    from .sources.prometheus import Connection, RangeQuery, iter_prometheus
-    from .timestamps import parse_duration, parse_time
-
-    if query is not None and metric is not None:
-        raise typer.BadParameter("give --query or --metric, not both")
-    if query is not None and selector is not None:
-        raise typer.BadParameter("--selector applies to a --metric preset; write the matchers "
-                                 "into --query instead")
-    try:
-        chosen = preset(metric or DEFAULT_PRESET) if query is None else None
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--metric") from None
-    if chosen is not None and selector:
-        chosen = chosen.with_matchers(selector)
-
-    def when(text, option):
-        try:
-            return parse_time(text, now=now)
-        except ValueError as exc:
-            raise typer.BadParameter(str(exc), param_hint=option) from None
-
-    def seconds(text, option):
-        try:
-            return parse_duration(text)
-        except ValueError as exc:
-            raise typer.BadParameter(str(exc), param_hint=option) from None
+    from .sources.prometheus import RangeQuery, iter_prometheus
 
     now = _time.time()
-    t_end = when(end, "--end") if end is not None else now
+    t_end = P.when(end, "--end", now) if end is not None else now
     if start is not None and range_ is not None:
         raise typer.BadParameter("give --start or --range, not both")
-    t_start = when(start, "--start") if start is not None else \
-        t_end - seconds(range_ or "7d", "--range")
-    headers = {}
-    for item in header:
-        name, sep, value = item.partition(":")
-        if not sep or not name.strip():
-            raise typer.BadParameter(f"expected 'NAME: VALUE', got {name.strip()!r}...",
-                                     param_hint="--header")
-        headers[name.strip()] = value.strip()
-    token = _secret(bearer_token_file, bearer_token_env, "bearer token")
-    password = _secret(basic_auth_password_file, basic_auth_password_env, "basic auth password")
-    if password is not None and basic_auth_user is None:
-        raise typer.BadParameter("a basic auth password needs --basic-auth-user")
-    connection = Connection(
-        url, bearer_token=token,
-        basic_auth=(basic_auth_user, password or "") if basic_auth_user is not None else None,
-        headers=headers, ca_file=str(ca_file) if ca_file else None, insecure=insecure,
-        partial_response=partial_response, timeout=timeout, retries=retries, gzip=gzip)
-    request = RangeQuery(query if query is not None else chosen.query, t_start, t_end,
-                         seconds(step, "--step") if step is not None else None,
-                         chosen.limit_queries if chosen is not None else ())
-    if shard_by is not None and chosen is None and shard_by.lower() != "none":
-        raise typer.BadParameter("sharding applies to a --metric preset (a --query is "
-                                 "fetched whole)", param_hint="--shard-by")
-    label = None
-    if chosen is not None:
-        label = chosen.shard_by if shard_by is None else (
-            None if shard_by.lower() == "none" else shard_by)
-    if label is not None and not re.fullmatch(r"[a-zA-Z_][a-zA-Z0-9_]*", label):
-        raise typer.BadParameter(f"{label!r} is not a label name", param_hint="--shard-by")
+    t_start = P.when(start, "--start", now) if start is not None else \
+        t_end - P.seconds(range_ or "7d", "--range")
+    request = RangeQuery(target.query, t_start, t_end,
+                         P.seconds(step, "--step") if step is not None else None,
+                         target.limit_queries)
     limits: dict = {}
-    series = iter_prometheus(connection, request, limits=limits, shard_by=label,
-                             shard_selector=chosen.selector if chosen is not None else None,
-                             warn=_warn)
+    series = iter_prometheus(conn, request, limits=limits, shard_by=target.shard_by,
+                             shard_selector=target.shard_selector, warn=_warn)
     return series, limits
 
 
@@ -227,73 +142,41 @@ def scan(
     limit: Optional[str] = typer.Option(None, "--limit",
                                         help="Memory limit for every series, e.g. 2GiB, "
                                              "for time-to-limit."),
-    prometheus: Optional[str] = typer.Option(
-        None, "--prometheus", metavar="URL", rich_help_panel=_PROM,
-        help="Read from a Prometheus-compatible server (Prometheus, Thanos, Mimir, "
-             "VictoriaMetrics), e.g. http://127.0.0.1:9090."),
-    query: Optional[str] = typer.Option(None, "--query", metavar="PROMQL",
-                                        rich_help_panel=_PROM,
-                                        help="PromQL for the memory series."),
-    metric: Optional[str] = typer.Option(
-        None, "--metric", metavar="PRESET", rich_help_panel=_PROM,
-        help="A preset instead of --query: " + ", ".join(_preset_names())
-             + " (default working-set); its limit series give time-to-limit."),
-    selector: Optional[str] = typer.Option(
-        None, "--selector", metavar="MATCHERS", rich_help_panel=_PROM,
-        help='Label matchers added to a preset\'s selectors, e.g. \'namespace="shop"\'.'),
-    start: Optional[str] = typer.Option(None, "--start", metavar="T", rich_help_panel=_PROM,
-                                        help="Range start: RFC 3339 or unix seconds."),
-    end: Optional[str] = typer.Option(None, "--end", metavar="T", rich_help_panel=_PROM,
-                                      help="Range end: RFC 3339, unix seconds or now "
-                                           "(default now)."),
-    range_: Optional[str] = typer.Option(None, "--range", metavar="DURATION",
-                                         rich_help_panel=_PROM,
-                                         help="Range length ending at --end, e.g. 7d "
-                                              "(default 7d when --start is not given)."),
-    step: Optional[str] = typer.Option(None, "--step", metavar="DURATION",
-                                       rich_help_panel=_PROM,
-                                       help="Seconds between points, e.g. 15s (default: the "
-                                            "server's scrape interval)."),
-    bearer_token_file: Optional[Path] = typer.Option(
-        None, "--bearer-token-file", rich_help_panel=_PROM,
-        help="Send the token in FILE as 'Authorization: Bearer'."),
-    bearer_token_env: Optional[str] = typer.Option(
-        None, "--bearer-token-env", metavar="VAR", rich_help_panel=_PROM,
-        help="Send the token in environment variable VAR as 'Authorization: Bearer'."),
-    basic_auth_user: Optional[str] = typer.Option(None, "--basic-auth-user",
-                                                  rich_help_panel=_PROM,
-                                                  help="Basic auth user."),
-    basic_auth_password_file: Optional[Path] = typer.Option(
-        None, "--basic-auth-password-file", rich_help_panel=_PROM,
-        help="Basic auth password, read from FILE."),
-    basic_auth_password_env: Optional[str] = typer.Option(
-        None, "--basic-auth-password-env", metavar="VAR", rich_help_panel=_PROM,
-        help="Basic auth password, read from environment variable VAR."),
-    ca_file: Optional[Path] = typer.Option(None, "--ca-file", rich_help_panel=_PROM,
-                                           help="PEM bundle to verify the server with."),
-    insecure: bool = typer.Option(False, "--insecure", rich_help_panel=_PROM,
-                                  help="Do not verify TLS certificates."),
-    header: Optional[List[str]] = typer.Option(
-        None, "--header", metavar="'NAME: VALUE'", rich_help_panel=_PROM,
-        help="Extra request header, repeatable (e.g. 'X-Scope-OrgID: team-a' for Mimir)."),
-    partial_response: Optional[bool] = typer.Option(
-        None, "--partial-response/--no-partial-response", rich_help_panel=_PROM,
-        help="Thanos: allow or refuse partial answers (sends partial_response)."),
-    timeout: float = typer.Option(60.0, "--timeout", min=0.1, rich_help_panel=_PROM,
-                                  help="Seconds for one request."),
-    retries: int = typer.Option(4, "--retries", min=0, rich_help_panel=_PROM,
-                                help="Retries of a request after 5xx answers, timeouts and "
-                                     "dropped connections (exponential backoff)."),
-    shard_by: Optional[str] = typer.Option(
-        None, "--shard-by", metavar="LABEL", rich_help_panel=_PROM,
+    prometheus: P.PrometheusURL = None,
+    query: P.Query = None,
+    metric: P.Metric = None,
+    selector: P.Selector = None,
+    start: Annotated[Optional[str], typer.Option(
+        "--start", metavar="T", rich_help_panel=P.PANEL,
+        help="Range start: RFC 3339 or unix seconds.")] = None,
+    end: Annotated[Optional[str], typer.Option(
+        "--end", metavar="T", rich_help_panel=P.PANEL,
+        help="Range end: RFC 3339, unix seconds or now (default now).")] = None,
+    range_: Annotated[Optional[str], typer.Option(
+        "--range", metavar="DURATION", rich_help_panel=P.PANEL,
+        help="Range length ending at --end, e.g. 7d (default 7d when --start is not "
+             "given).")] = None,
+    step: P.Step = None,
+    shard_by: Annotated[Optional[str], typer.Option(
+        "--shard-by", metavar="LABEL", rich_help_panel=P.PANEL,
         help="Fetch a preset's fleet one value of LABEL at a time, so memory holds one "
              "shard (default: namespace for container presets; 'none' fetches all at "
-             "once)."),
-    gzip: bool = typer.Option(False, "--gzip", rich_help_panel=_PROM,
-                              help="Ask for compressed answers (for links slower than about "
-                                   "100 Mbit/s; costs the server CPU)."),
+             "once).")] = None,
+    bearer_token_file: P.BearerTokenFile = None,
+    bearer_token_env: P.BearerTokenEnv = None,
+    basic_auth_user: P.BasicAuthUser = None,
+    basic_auth_password_file: P.BasicAuthPasswordFile = None,
+    basic_auth_password_env: P.BasicAuthPasswordEnv = None,
+    ca_file: P.CAFile = None,
+    insecure: P.Insecure = False,
+    header: P.Header = None,
+    partial_response: P.PartialResponse = None,
+    timeout: P.Timeout = 60.0,
+    retries: P.Retries = 4,
+    gzip: P.Gzip = False,
 ):
     """Scan series for memory leaks; one result per series."""
+    local = dict(locals())
     from .config import Config
     from .fleet import scan as run_scan
     from .outputs import render, write_atomic
@@ -317,13 +200,9 @@ def scan(
     try:
         if prometheus is not None:
             series, found_limits = _prometheus_series(
-                prometheus, query=query, metric=metric, selector=selector, start=start,
-                end=end, range_=range_, step=step, bearer_token_file=bearer_token_file,
-                bearer_token_env=bearer_token_env, basic_auth_user=basic_auth_user,
-                basic_auth_password_file=basic_auth_password_file,
-                basic_auth_password_env=basic_auth_password_env, ca_file=ca_file,
-                insecure=insecure, header=header or [], partial_response=partial_response,
-                timeout=timeout, retries=retries, shard_by=shard_by, gzip=gzip)
+                prometheus, P.target(query, metric, selector, shard_by), start=start, end=end,
+                range_=range_, step=step,
+                conn=P.connection(prometheus, **{k: local[k] for k in P.CONNECTION_OPTIONS}))
             limits = limits if limits is not None else found_limits
         else:
             if demo:
@@ -430,6 +309,130 @@ def evaluate(
     else:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
+
+
+@app.command()
+def watch(
+    prometheus: P.PrometheusURL = None,
+    query: P.Query = None,
+    metric: P.Metric = None,
+    selector: P.Selector = None,
+    history: Annotated[str, typer.Option(
+        "--range", metavar="DURATION",
+        help="History fetched on the first poll and kept per series.")] = "7d",
+    step: P.Step = None,
+    interval: Annotated[str, typer.Option(
+        "--interval", metavar="DURATION", help="Time between polls.")] = "60s",
+    iterations: Annotated[int, typer.Option(
+        "--iterations", min=0, help="Polls to run, then exit (0: until stopped).")] = 0,
+    cadence: Annotated[str, typer.Option(
+        "--cadence", metavar="DURATION",
+        help="Data time between pipeline runs per series.")] = "1h",
+    alertmanager: Annotated[Optional[str], typer.Option(
+        "--alertmanager", metavar="URL",
+        help="Send alerts to this Alertmanager (POST /api/v2/alerts).")] = None,
+    alert_label: Annotated[Optional[List[str]], typer.Option(
+        "--alert-label", metavar="NAME=VALUE",
+        help="Label added to every alert, repeatable (e.g. severity=warning).")] = None,
+    state: Annotated[Optional[Path], typer.Option(
+        "--state", help="Keep the detectors' state in FILE (written atomically after every "
+                        "poll, read at start): a restarted watcher neither re-reads the "
+                        "history nor re-alerts.")] = None,
+    bearer_token_file: P.BearerTokenFile = None,
+    bearer_token_env: P.BearerTokenEnv = None,
+    basic_auth_user: P.BasicAuthUser = None,
+    basic_auth_password_file: P.BasicAuthPasswordFile = None,
+    basic_auth_password_env: P.BasicAuthPasswordEnv = None,
+    ca_file: P.CAFile = None,
+    insecure: P.Insecure = False,
+    header: P.Header = None,
+    partial_response: P.PartialResponse = None,
+    timeout: P.Timeout = 60.0,
+    retries: P.Retries = 4,
+    gzip: P.Gzip = False,
+):
+    """Poll Prometheus, detect leaks online, print (and send) an alert when one starts or stops.
+
+    Each event is one JSON line on standard output; a summary of each poll goes to standard
+    error. SIGTERM or Ctrl-C ends the watch after saving --state.
+    """
+    local = dict(locals())
+    import signal
+    import time as _time
+
+    from .outputs import write_atomic
+    from .watch import Watched, Watcher, alertmanager_payload, post_alerts
+
+    if prometheus is None:
+        raise typer.BadParameter("--prometheus URL is required")
+    if state is not None and not state.parent.exists():
+        raise typer.BadParameter(f"directory {str(state.parent)!r} does not exist",
+                                 param_hint="--state")
+    extra = {}
+    for item in alert_label or ():
+        name, sep, value = item.partition("=")
+        if not sep or not re.fullmatch(r"[a-zA-Z_][a-zA-Z0-9_]*", name.strip()):
+            raise typer.BadParameter(f"expected NAME=VALUE, got {item!r}",
+                                     param_hint="--alert-label")
+        extra[name.strip()] = value
+    target = P.target(query, metric, selector)
+    watched = Watched(target.query, target.limit_queries,
+                      P.seconds(step, "--step") if step is not None else None,
+                      P.seconds(history, "--range"))
+    every = P.seconds(interval, "--interval")
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *a: stop.append(True))
+    watcher = None
+    try:
+        conn = P.connection(prometheus, **{k: local[k] for k in P.CONNECTION_OPTIONS})
+        kwargs = dict(cadence=P.seconds(cadence, "--cadence"), warn=_warn)
+        if state is not None and state.exists():
+            watcher = Watcher.from_state(state.read_bytes(), conn, watched, **kwargs)
+        else:
+            watcher = Watcher(conn, watched, **kwargs)
+        polls = 0
+        while not stop:
+            started = _time.monotonic()
+            now = _time.time()
+            try:
+                events = watcher.poll(now)
+            except SourceUnreachable as exc:
+                if watcher.last_end is None:
+                    raise  # never reached the server: exit 3
+                _warn(f"poll failed, trying again in {every:g} s: {exc}")
+                events = []
+            for e in events:
+                rep = watcher.detectors[e.series].report
+                sys.stdout.write(json.dumps({
+                    "event": e.kind, "series": e.series,
+                    "labels": watcher.labels.get(e.series, {}), "time": e.timestamp,
+                    "score": round(e.score, 4), "pattern": e.pattern,
+                    "slope": rep.slope if rep.slope == rep.slope else None,
+                    "time_to_limit": rep.time_to_limit}) + "\n")
+            sys.stdout.flush()
+            if alertmanager is not None:
+                try:
+                    post_alerts(alertmanager, alertmanager_payload(
+                        watcher, events, now=now, resend=every, extra_labels=extra))
+                except SourceUnreachable as exc:
+                    _warn(str(exc))
+            if state is not None:
+                write_atomic(watcher.to_state(), state)
+            polls += 1
+            typer.echo(f"detector: poll {polls}: {len(watcher.detectors)} series, "
+                       f"{len(watcher.leaking())} leaking, {len(events)} events", err=True)
+            if iterations and polls >= iterations:
+                break
+            while not stop and _time.monotonic() - started < every:
+                _time.sleep(min(0.2, every))
+    except KeyboardInterrupt:
+        if state is not None and watcher is not None:
+            write_atomic(watcher.to_state(), state)
+    except InputError as exc:
+        _fail(str(exc), EXIT_INPUT)
+    except SourceUnreachable as exc:
+        _fail(str(exc), EXIT_UNREACHABLE)
+    raise typer.Exit(EXIT_OK)
 
 
 def main() -> None:

@@ -191,3 +191,41 @@ def test_post_to_nowhere_is_unreachable():
     with pytest.raises(SourceUnreachable, match="Alertmanager at"):
         post_alerts(f"http://127.0.0.1:{free_port()}", [{"labels": {"alertname": "x"}}],
                     timeout=1.0)
+
+
+def _watch_cli(*args):
+    return subprocess.run([sys.executable, "-m", "detector", "watch", *args],
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_cli_watch_prints_and_sends_alerts_and_resumes_from_state(servers, tmp_path):
+    prom, am = servers
+    state = tmp_path / "watch.state"
+    args = ["--prometheus", prom.url, "--query", QUERY, "--range", "2d", "--interval", "1s",
+            "--alertmanager", am.url, "--alert-label", "team=sre", "--state", str(state)]
+    done = _watch_cli(*args, "--iterations", "2")
+    assert done.returncode == 0, done.stderr
+    events = [json.loads(line) for line in done.stdout.splitlines()]
+    assert {e["labels"]["container"] for e in events} == LEAKING
+    assert all(e["event"] == "leak_started" and e["score"] >= 0.5 for e in events)
+    assert "detector: poll 2: 6 series, 2 leaking, 0 events" in done.stderr
+    firing = [a for a in am.alerts() if a["labels"].get("team") == "sre"]
+    assert {a["labels"]["container"] for a in firing} == LEAKING
+    # restarted from its state: nothing re-read, nothing re-alerted
+    again = _watch_cli(*args, "--iterations", "1")
+    assert again.returncode == 0, again.stderr
+    assert again.stdout == "" and "6 series, 2 leaking, 0 events" in again.stderr
+
+
+def test_cli_watch_errors(servers, tmp_path):
+    done = _watch_cli("--query", QUERY)
+    assert done.returncode == 2 and "--prometheus URL is required" in done.stderr
+    done = _watch_cli("--prometheus", f"http://127.0.0.1:{free_port()}", "--query", QUERY,
+                      "--retries", "0", "--iterations", "1")
+    assert done.returncode == 3 and "cannot connect" in done.stderr
+    bad = tmp_path / "bad.state"
+    bad.write_bytes(b"nonsense")
+    done = _watch_cli("--prometheus", servers[0].url, "--query", QUERY, "--state", str(bad),
+                      "--iterations", "1")
+    assert done.returncode == 2 and "not a detector watch state" in done.stderr
+    assert "Traceback" not in done.stderr

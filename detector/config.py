@@ -33,8 +33,14 @@ class Config:
         Smallest growth of the regime, as a share of the lifetime's typical
         level, that counts as a leak. Default 0.1 (10 %).
     min_noise_ratio : float
-        Smallest growth of the regime in units of the floor's noise sigma.
-        Default 5.
+        Smallest growth of the regime in units of the floor's noise sigma,
+        for a regime of at most ``noise_ratio_points`` floor points. Default 5.
+    noise_ratio_points : int
+        Beyond this many floor points the ratio shrinks with the square root
+        of the points (many points pin a trend down better than few: a GC
+        floor sampled a few times per cycle is noisy but long). Default 32.
+    min_noise_ratio_floor : float
+        The ratio never goes below this. Default 2.5.
     min_leak_duration : float
         Shortest growth regime that counts as a leak (seconds); with a
         dominant period the regime must also span two periods. Default 2700 (45 min):
@@ -105,6 +111,8 @@ class Config:
     alpha: float = 1e-3
     min_relative_growth: float = 0.10
     min_noise_ratio: float = 5.0
+    noise_ratio_points: int = 32
+    min_noise_ratio_floor: float = 2.5
     min_leak_duration: float = 2700.0
     min_floor_points: int = 8
     plateau_fraction: float = 0.15

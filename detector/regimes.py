@@ -283,7 +283,10 @@ def judge_floor(floor: Floor, *, level: float, period: float | None, config: Con
     ts_slope, ts_icpt, lo, hi = theil_sen_interval(y_reg, t_reg - t0) if n_reg >= 3 else (
         0.0, 0.0, math.nan, math.nan)
     # size relative to noise and to level
-    margins["above_noise"] = _margin(growth, config.min_noise_ratio * scale)
+    # many points pin a trend down better than few: the ratio shrinks with sqrt(points)
+    ratio_needed = max(config.min_noise_ratio_floor, config.min_noise_ratio * math.sqrt(
+        min(1.0, config.noise_ratio_points / max(n_reg, 1))))
+    margins["above_noise"] = _margin(growth, ratio_needed * scale)
     margins["relative_growth"] = _margin(growth, config.min_relative_growth * max(abs(level),
                                                                                   1e-12))
     # sustained: long enough, enough points, and two periods if the series is periodic

@@ -9,42 +9,169 @@ NaN. Semantics, costs and precision: ``docs/kernels-rolling.md``.
 from __future__ import annotations
 
 import numpy as np
+from llvmlite import ir
 from numba import njit
+from numba.core import types
+from numba.extending import intrinsic
 
 from ._validate import as_float_array, check_int
 
 
+@intrinsic
+def _fma(typingctx, a, b, c):
+    """a * b + c with a single rounding (``llvm.fma.f64``; numba only fuses under fastmath,
+    which this module avoids): one instruction for the multiply-accumulate chains."""
+    sig = types.float64(types.float64, types.float64, types.float64)
+
+    def codegen(context, builder, signature, args):
+        ty = args[0].type
+        fn = builder.module.declare_intrinsic("llvm.fma", [ty], ir.FunctionType(ty, [ty] * 3))
+        return builder.call(fn, args)
+
+    return sig, codegen
+
+
 @njit(cache=True)
 def _mean_std_kernel(x, w, mean, std):
-    # Blocks of w outputs, [0, w), [w, 2w), ... Each block restarts its sums around a
-    # shift x[b] that lies inside every window of the block (outputs b..b+w-1), so
-    # |x - shift| never exceeds the window's range and s2 - s1 * m cannot cancel
-    # catastrophically, at any level. A block runs the lean all-finite loop first;
-    # if its sums end non-finite (a NaN or inf entered them: they never leave a
-    # running sum) it is redone by the general loop, which counts missing values.
-    # NaN gaps thus cost only the blocks around them.
-    # After a general block that met missing values the next block goes straight to
-    # the general loop too, so densely gapped data does not pay for both loops.
+    # Outputs in blocks of w: block 0 = [0, w), then [w, 2w), ... Within a block every
+    # window holds x[b] (b = the block's first output), so the sums are kept around the
+    # shift h = x[b]: |x - h| never exceeds the window's range and s2 - s1 * m cannot
+    # cancel catastrophically, at any level. Each block starts from sums computed
+    # afresh (never carried over from the previous block), so rounding cannot build up.
+    # The complete blocks after block 0 are split into two lanes (two contiguous halves
+    # of the series) run in lockstep: two independent sets of add chains for the CPU to
+    # overlap. Per output the loop only updates the sums (and writes them into mean/std);
+    # a second, vectorised loop per block turns them into mean and std (packed sqrt).
+    # The sums a block starts from are accumulated during the previous block of its lane,
+    # whose inputs are exactly the next block's first window (no separate pass).
+    # A block assumes finite values; a NaN or inf gives itself away (it never leaves a
+    # running sum, so the block's sums end non-finite) and the block is redone by the
+    # general loop, which counts missing values. After a block that met missing values
+    # the next blocks go straight to the general loop. Block 0, the blocks left over by
+    # the lanes and the last, partial block take the general loop too.
     n = x.shape[0]
     inv_w = 1.0 / w
     inv_w1 = 1.0 / (w - 1)
-    run, prev, gaps = _general_block(x, w, 0, mean, std, 0, np.nan, inv_w, inv_w1)
-    for b in range(w, n, w):
-        if not gaps:
-            ok, run2, prev2 = _lean_block(x, w, b, mean, std, run, prev, inv_w, inv_w1)
-            if ok:
-                run = run2
-                prev = prev2
-                continue
-        run, prev, gaps = _general_block(x, w, b, mean, std, run, prev, inv_w, inv_w1)
+    gaps = _general_block(x, w, 0, mean, std, inv_w, inv_w1)
+    per = (n // w - 1) // 2  # complete blocks per lane
+    pa = w  # first output of lane a's current block
+    pb = w + per * w  # and lane b's
+    uw = np.uint64(w)  # unsigned indices: no negative-index wraparound code in the loop
+    fresh_a = True  # the block's starting sums must be computed (not carried over)
+    fresh_b = True
+    ha = 0.0
+    hb = 0.0
+    s1a = 0.0
+    s2a = 0.0
+    s1b = 0.0
+    s2b = 0.0
+    for _ in range(per):
+        if gaps:
+            ga = _general_block(x, w, pa, mean, std, inv_w, inv_w1)
+            gb = _general_block(x, w, pb, mean, std, inv_w, inv_w1)
+            gaps = ga or gb
+            fresh_a = fresh_b = True
+            pa += w
+            pb += w
+            continue
+        if fresh_a:
+            ha = x[pa]
+            s1a, s2a = _shifted_sums(x, pa - w, pa, ha)
+        if fresh_b:
+            hb = x[pb]
+            s1b, s2b = _shifted_sums(x, pb - w, pb, hb)
+        na = x[pa + w]  # the shift of the lane's next block
+        nb = x[min(pb + w, n - 1)]  # (the last block of lane b may have none)
+        r1a = 0.0  # sums of x - na, (x - na)^2 over this block's inputs: the next
+        r2a = 0.0  # block's first window
+        r1b = 0.0
+        r2b = 0.0
+        ua = np.uint64(pa)
+        ub = np.uint64(pb)
+        for t in range(uw):
+            # output i: x[i] enters, x[i - w] leaves; (v-h)^2 - (a-h)^2 = (v-a)((v-h)+(a-h))
+            i = ua + t
+            a = x[i - uw]
+            v = x[i]
+            e = v - a
+            s1a += e
+            s2a = _fma(e, (v - ha) + (a - ha), s2a)
+            mean[i] = s1a
+            std[i] = s2a
+            d = v - na
+            r1a += d
+            r2a = _fma(d, d, r2a)
+            i = ub + t
+            a = x[i - uw]
+            v = x[i]
+            e = v - a
+            s1b += e
+            s2b = _fma(e, (v - hb) + (a - hb), s2b)
+            mean[i] = s1b
+            std[i] = s2b
+            d = v - nb
+            r1b += d
+            r2b = _fma(d, d, r2b)
+        _finish(mean, std, pa, pa + w, ha, inv_w, inv_w1)
+        _finish(mean, std, pb, pb + w, hb, inv_w, inv_w1)
+        _constant_windows(x, w, pa, pa + w, mean, std)
+        _constant_windows(x, w, pb, pb + w, mean, std)
+        if np.isfinite(s1a + s2a):
+            s1a, s2a, ha, fresh_a = r1a, r2a, na, False
+        else:
+            gaps = _general_block(x, w, pa, mean, std, inv_w, inv_w1)
+            fresh_a = True
+        if np.isfinite(s1b + s2b):
+            s1b, s2b, hb, fresh_b = r1b, r2b, nb, False
+        else:
+            gaps = _general_block(x, w, pb, mean, std, inv_w, inv_w1) or gaps
+            fresh_b = True
+        pa += w
+        pb += w
+    for b in range(pb, n, w):
+        _general_block(x, w, b, mean, std, inv_w, inv_w1)
 
 
 @njit(cache=True)
-def _general_block(x, w, b, mean, std, run, prev, inv_w, inv_w1):
-    # outputs b .. b+w-1 with a missing-value count per window; run = length of the
-    # current run of equal consecutive values (exact answers for constant windows).
-    # Also returns whether any value it read was missing.
+def _finish(mean, std, b, e, h, inv_w, inv_w1):
+    # mean[b:e], std[b:e] hold the sums of x - h and (x - h)^2 over each window: turn
+    # them into mean and std in place. No loop-carried value, so LLVM vectorises it
+    # (packed sqrt: the scalar sqrt's throughput was the single largest cost per output).
+    for i in range(np.uint64(b), np.uint64(e)):
+        s1 = mean[i]
+        m = s1 * inv_w
+        mean[i] = h + m
+        var = (std[i] - s1 * m) * inv_w1
+        std[i] = np.sqrt(var) if var > 0.0 else 0.0
+
+
+@njit(cache=True)
+def _constant_windows(x, w, b, e, mean, std):
+    # Exact answers for windows of identical values among outputs b..e-1 (as pandas:
+    # std exactly 0, mean exactly the value). Every window of the block holds x[b], so a
+    # constant window lies inside the run of values equal to x[b] around b: find the run
+    # (usually one comparison each way) and overwrite the outputs whose window it covers.
+    # Missing x[b] (inf equals inf): no window is constant; they are all NaN anyway.
+    h = x[b]
+    if not np.isfinite(h):
+        return
+    lo = b
+    while lo > b - w + 1 and lo > 0 and x[lo - 1] == h:
+        lo -= 1
+    hi = b
+    while hi < e - 1 and x[hi + 1] == h:
+        hi += 1
+    for i in range(max(b, lo + w - 1), hi + 1):
+        mean[i] = h
+        std[i] = 0.0
+
+
+@njit(cache=True)
+def _general_block(x, w, b, mean, std, inv_w, inv_w1):
+    # outputs b .. b+w-1 (or to the end) with a missing-value count per window. Returns
+    # whether any value it read was missing.
     n = x.shape[0]
+    e = min(b + w, n)
     gaps = False
     shift = x[b] if np.isfinite(x[b]) else 0.0  # not finite: the whole block is NaN
     s1 = 0.0
@@ -59,7 +186,7 @@ def _general_block(x, w, b, mean, std, run, prev, inv_w, inv_w1):
         else:
             nans += 1
             gaps = True
-    for i in range(b, min(b + w, n)):
+    for i in range(b, e):
         if i != b and i >= w:
             v = x[i - w]
             if np.isfinite(v):
@@ -76,20 +203,16 @@ def _general_block(x, w, b, mean, std, run, prev, inv_w, inv_w1):
         else:
             nans += 1
             gaps = True
-        run = run + 1 if xi == prev else 1
-        prev = xi
         if i < w - 1 or nans > 0:
             mean[i] = np.nan
             std[i] = np.nan
-        elif run >= w:
-            mean[i] = xi
-            std[i] = 0.0
         else:
             m = s1 * inv_w
             mean[i] = shift + m
             var = (s2 - s1 * m) * inv_w1
             std[i] = np.sqrt(var) if var > 0.0 else 0.0
-    return run, prev, gaps
+    _constant_windows(x, w, b, e, mean, std)
+    return gaps
 
 
 @njit(cache=True)
@@ -125,31 +248,6 @@ def _shifted_sums(x, lo, hi, shift):
         a2 += d * d
         j += 1
     return (a1 + b1) + (c1 + e1), (a2 + b2) + (c2 + e2)
-
-
-@njit(cache=True)
-def _lean_block(x, w, b, mean, std, run, prev, inv_w, inv_w1):
-    # outputs b .. b+w-1 (b >= w) assuming finite values; returns False (outputs to
-    # be redone) when the sums end non-finite
-    n = x.shape[0]
-    shift = x[b]
-    s1, s2 = _shifted_sums(x, b - w + 1, b + 1, shift)
-    for i in range(b, min(b + w, n)):
-        xi = x[i]
-        d = xi - shift
-        dd = x[i - w] - shift if i > b else d  # x[b] is already in the sums
-        s1 += d - dd
-        s2 += d * d - dd * dd
-        run = run + 1 if xi == prev else 1
-        prev = xi
-        if run >= w:
-            mean[i] = xi
-            std[i] = 0.0
-        else:
-            m = s1 * inv_w
-            mean[i] = shift + m
-            std[i] = np.sqrt(max((s2 - s1 * m) * inv_w1, 0.0))
-    return np.isfinite(s1 + s2), run, prev
 
 
 def rolling_mean_std(x, window: int, *, out_mean=None, out_std=None):

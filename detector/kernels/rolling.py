@@ -46,8 +46,9 @@ def _mean_std_kernel(x, w, mean, std):
     # whose inputs are exactly the next block's first window (no separate pass).
     # A block assumes finite values; a NaN or inf gives itself away (it never leaves a
     # running sum, so the block's sums end non-finite) and the block is redone by the
-    # general loop, which counts missing values. After a block that met missing values
-    # the next blocks go straight to the general loop. Block 0, the blocks left over by
+    # general loop, which counts missing values. When a missing value lies in the next
+    # block's windows as well, that block goes straight to the general loop (so densely
+    # gapped data does not pay for both loops). Block 0, the blocks left over by
     # the lanes and the last, partial block take the general loop too.
     n = x.shape[0]
     inv_w = 1.0 / w
@@ -169,7 +170,8 @@ def _constant_windows(x, w, b, e, mean, std):
 @njit(cache=True)
 def _general_block(x, w, b, mean, std, inv_w, inv_w1):
     # outputs b .. b+w-1 (or to the end) with a missing-value count per window. Returns
-    # whether any value it read was missing.
+    # whether a value after x[b] was missing: then it lies in the next block's windows too,
+    # and that block may as well take this loop directly.
     n = x.shape[0]
     e = min(b + w, n)
     gaps = False
@@ -185,7 +187,6 @@ def _general_block(x, w, b, mean, std, inv_w, inv_w1):
             s2 += d * d
         else:
             nans += 1
-            gaps = True
     for i in range(b, e):
         if i != b and i >= w:
             v = x[i - w]
@@ -202,7 +203,7 @@ def _general_block(x, w, b, mean, std, inv_w, inv_w1):
             s2 += d * d
         else:
             nans += 1
-            gaps = True
+            gaps = gaps or i > b
         if i < w - 1 or nans > 0:
             mean[i] = np.nan
             std[i] = np.nan

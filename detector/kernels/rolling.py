@@ -66,8 +66,14 @@ def _mean_std_kernel(x, w, mean, std):
     s2a = 0.0
     s1b = 0.0
     s2b = 0.0
+    qa = pa  # lane a's outputs from qa to pa hold their mean and the variance not yet
+    qb = pb  # divided by w - 1 nor square-rooted (same for lane b)
     for _ in range(per):
         if gaps:
+            _finish(std, qa, pa, inv_w1)
+            _finish(std, qb, pb, inv_w1)
+            qa = pa + w
+            qb = pb + w
             ga = _general_block(x, w, pa, mean, std, inv_w, inv_w1)
             gb = _general_block(x, w, pb, mean, std, inv_w, inv_w1)
             gaps = ga or gb
@@ -97,8 +103,9 @@ def _mean_std_kernel(x, w, mean, std):
             e = v - a
             s1a += e
             s2a = _fma(e, (v - ha) + (a - ha), s2a)
-            mean[i] = s1a
-            std[i] = s2a
+            m = s1a * inv_w
+            mean[i] = _fma(s1a, inv_w, ha)
+            std[i] = _fma(-s1a, m, s2a)
             d = v - na
             r1a += d
             r2a = _fma(d, d, r2a)
@@ -108,41 +115,52 @@ def _mean_std_kernel(x, w, mean, std):
             e = v - a
             s1b += e
             s2b = _fma(e, (v - hb) + (a - hb), s2b)
-            mean[i] = s1b
-            std[i] = s2b
+            m = s1b * inv_w
+            mean[i] = _fma(s1b, inv_w, hb)
+            std[i] = _fma(-s1b, m, s2b)
             d = v - nb
             r1b += d
             r2b = _fma(d, d, r2b)
-        _finish(mean, std, pa, pa + w, ha, inv_w, inv_w1)
-        _finish(mean, std, pb, pb + w, hb, inv_w, inv_w1)
         _constant_windows(x, w, pa, pa + w, mean, std)
         _constant_windows(x, w, pb, pb + w, mean, std)
         if np.isfinite(s1a + s2a):
             s1a, s2a, ha, fresh_a = r1a, r2a, na, False
+            if pa + w - qa >= _FINISH_CHUNK:
+                _finish(std, qa, pa + w, inv_w1)
+                qa = pa + w
         else:
+            _finish(std, qa, pa, inv_w1)
+            qa = pa + w
             gaps = _general_block(x, w, pa, mean, std, inv_w, inv_w1)
             fresh_a = True
         if np.isfinite(s1b + s2b):
             s1b, s2b, hb, fresh_b = r1b, r2b, nb, False
+            if pb + w - qb >= _FINISH_CHUNK:
+                _finish(std, qb, pb + w, inv_w1)
+                qb = pb + w
         else:
+            _finish(std, qb, pb, inv_w1)
+            qb = pb + w
             gaps = _general_block(x, w, pb, mean, std, inv_w, inv_w1) or gaps
             fresh_b = True
         pa += w
         pb += w
+    _finish(std, qa, pa, inv_w1)
+    _finish(std, qb, pb, inv_w1)
     for b in range(pb, n, w):
         _general_block(x, w, b, mean, std, inv_w, inv_w1)
 
 
+_FINISH_CHUNK = 512  # outputs per lane between two square-root passes
+
+
 @njit(cache=True)
-def _finish(mean, std, b, e, h, inv_w, inv_w1):
-    # mean[b:e], std[b:e] hold the sums of x - h and (x - h)^2 over each window: turn
-    # them into mean and std in place. No loop-carried value, so LLVM vectorises it
-    # (packed sqrt: the scalar sqrt's throughput was the single largest cost per output).
+def _finish(std, b, e, inv_w1):
+    # std[b:e] holds sum((x - mean)^2) over each window: turn it into the std in place.
+    # No loop-carried value, so LLVM vectorises it (packed sqrt: the scalar sqrt's
+    # throughput was the single largest cost per output).
     for i in range(np.uint64(b), np.uint64(e)):
-        s1 = mean[i]
-        m = s1 * inv_w
-        mean[i] = h + m
-        var = (std[i] - s1 * m) * inv_w1
+        var = std[i] * inv_w1
         std[i] = np.sqrt(var) if var > 0.0 else 0.0
 
 

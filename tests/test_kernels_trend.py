@@ -376,3 +376,16 @@ def test_ols_hypothesis(values, lags):
 def test_bad_arguments_more(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 15, 16, 17, 31, 32, 33, 100, 1000])
+def test_count_inversions_against_brute_force(n):
+    """The inversion count behind mann_kendall's S and theil_sen's trial counts: runs of 16
+    sorted by insertion, then merge passes (run borders, partial runs, ties)."""
+    from detector.kernels.trend import _count_inversions
+
+    rng = np.random.default_rng(n)
+    for a in (rng.normal(size=n), rng.integers(0, 3, n).astype(float), np.arange(n)[::-1] * 1.0,
+              np.arange(n) * 1.0):
+        i, j = np.triu_indices(n, 1)
+        assert _count_inversions(np.ascontiguousarray(a)) == int(np.sum(a[i] > a[j]))

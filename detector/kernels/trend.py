@@ -621,7 +621,7 @@ class _SlopeSelector:
         """Shrink [lo, hi) (with #{< lo} <= ka, kb < #{< hi}) until few pairs remain."""
         sample = self.value_sample
         stall = 0
-        g = 0.05  # half-width of the interpolated bracket, as a fraction of the band
+        g = 0.01  # half-width of the interpolated bracket, as a fraction of the band
         for _ in range(100):
             if c_hi - c_lo <= self.budget or stall >= 3:
                 break
@@ -660,7 +660,7 @@ class _SlopeSelector:
                 else:
                     return ("split", s, c, lo, hi, c_lo, c_hi)
             if interpolated:
-                g = max(0.25 * g, 0.002) if c_hi - c_lo < 0.5 * width else min(4.0 * g, 0.25)
+                g = max(0.25 * g, 0.001) if c_hi - c_lo < 0.5 * width else min(4.0 * g, 0.25)
             stall = stall + 1 if c_hi - c_lo > 0.7 * width else 0
         return ("band", lo, hi, c_lo, c_hi)
 

@@ -42,8 +42,9 @@ def _mean_std_kernel(x, w, mean, std):
     # of the series) run in lockstep: two independent sets of add chains for the CPU to
     # overlap. Per output the loop updates the sums and writes the mean and the centred
     # sum of squares; a second, vectorised loop over up to 512 outputs of a lane turns the
-    # latter into the std (packed sqrt). The sums a block starts from are accumulated during the previous block of its lane,
-    # whose inputs are exactly the next block's first window (no separate pass).
+    # latter into the std (packed sqrt). The sums a block starts from are accumulated
+    # during the previous block of its lane, whose inputs are exactly the next block's
+    # first window (no separate pass).
     # A block assumes finite values; a NaN or inf gives itself away (it never leaves a
     # running sum, so the block's sums end non-finite) and the block is redone by the
     # general loop, which counts missing values. When a missing value lies in the next

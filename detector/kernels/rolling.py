@@ -55,7 +55,7 @@ def _mean_std_kernel(x, w, mean, std):
     inv_w = 1.0 / w
     inv_w1 = 1.0 / (w - 1)
     gaps = _general_block(x, w, 0, mean, std, inv_w, inv_w1)
-    per = (n // w - 1) // 2  # complete blocks per lane
+    per = max(n // w - 1, 0) // 2  # complete blocks per lane
     pa = w  # first output of lane a's current block
     pb = w + per * w  # and lane b's
     uw = np.uint64(w)  # unsigned indices: no negative-index wraparound code in the loop

@@ -362,3 +362,21 @@ def test_long_windows_and_drift_in_both_lanes(level):
             r = pd.Series(x).rolling(w)
             np.testing.assert_allclose(m, r.mean().to_numpy(), rtol=1e-9, equal_nan=True)
             np.testing.assert_allclose(s, r.std().to_numpy(), rtol=1e-9, equal_nan=True)
+
+
+def test_large_value_leaving_a_lane_block_leaves_no_residue():
+    """Found by hypothesis: 185363.83 entering a block's starting sums and leaving in the
+    block's loop must take away exactly the square it brought (the std of [0, 1] after it
+    was 0.7071041 when the loop used (v - a)((v - h) + (a - h)) instead of the squares)."""
+    x = np.array([np.nan, 0, 0, 0, 0, 0, np.nan, 0, 0, np.nan, 0, np.nan, 0, 0, 0,
+                  185363.826171875, 0, 1.0])
+    m, s = rolling_mean_std(x, 2)
+    assert s[-1] == math.sqrt(0.5) and m[-1] == 0.5
+    check_pandas(x, 2)
+    for w in (2, 3, 5):  # the same at every block position, in both lanes
+        for pos in range(w, 12 * w - 1):
+            y = np.zeros(12 * w + 3)
+            y[pos] = 185363.826171875
+            y[pos + w:] = np.arange(y.size - pos - w) % 3
+            check_pandas(y, w)
+            check_naive(y, w)

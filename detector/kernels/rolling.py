@@ -69,6 +69,13 @@ def _mean_std_kernel(x, w, mean, std):
     s2b = 0.0
     qa = pa  # lane a's outputs from qa to pa hold their mean and the variance not yet
     qb = pb  # divided by w - 1 nor square-rooted (same for lane b)
+    # per lane, for the window before the current block: x - h and its rounded square
+    # (the leaving values' terms, exactly as they entered the block's starting sums)
+    ring = np.empty((4, w), np.float64)
+    da_a = ring[0]
+    qa_a = ring[1]
+    da_b = ring[2]
+    qa_b = ring[3]
     for _ in range(per):
         if gaps:
             _finish(std, qa, pa, inv_w1)
@@ -84,12 +91,14 @@ def _mean_std_kernel(x, w, mean, std):
             continue
         if fresh_a:
             ha = x[pa]
-            s1a, s2a = _shifted_sums(x, pa - w, pa, ha)
+            s1a, s2a = _shifted_sums(x, pa - w, ha, da_a, qa_a)
         if fresh_b:
             hb = x[pb]
-            s1b, s2b = _shifted_sums(x, pb - w, pb, hb)
+            s1b, s2b = _shifted_sums(x, pb - w, hb, da_b, qa_b)
         na = x[pa + w]  # the shift of the lane's next block
         nb = x[min(pb + w, n - 1)]  # (the last block of lane b may have none)
+        big_a = s2a  # the square sums' start, for the error bound below
+        big_b = s2b
         r1a = 0.0  # sums of x - na, (x - na)^2 over this block's inputs: the next
         r2a = 0.0  # block's first window
         r1b = 0.0
@@ -97,31 +106,53 @@ def _mean_std_kernel(x, w, mean, std):
         ua = np.uint64(pa)
         ub = np.uint64(pb)
         for t in range(uw):
-            # output i: x[i] enters, x[i - w] leaves; (v-h)^2 - (a-h)^2 = (v-a)((v-h)+(a-h))
+            # output i: x[i] enters, x[i - w] leaves. A value's rounded square (x - h)^2
+            # enters the sums once (in the block before, as part of the starting sums) and
+            # leaves as that same float, read back from the ring: whenever the sums are
+            # exact, a large value leaving takes exactly what it brought (pandas' sums keep
+            # a residue, see the docs). The ring also saves recomputing the leaving terms.
             i = ua + t
-            a = x[i - uw]
-            v = x[i]
-            e = v - a
-            s1a += e
-            s2a = _fma(e, (v - ha) + (a - ha), s2a)
+            dv = x[i] - ha
+            da = da_a[t]
+            s1a += dv - da
+            qv = qa_a[t]
+            s2a += _fma(dv, dv, -qv)
             m = s1a * inv_w
             mean[i] = _fma(s1a, inv_w, ha)
             std[i] = _fma(-s1a, m, s2a)
-            d = v - na
+            d = x[i] - na
+            q = d * d
+            da_a[t] = d
+            qa_a[t] = q
             r1a += d
-            r2a = _fma(d, d, r2a)
+            r2a += q
             i = ub + t
-            a = x[i - uw]
-            v = x[i]
-            e = v - a
-            s1b += e
-            s2b = _fma(e, (v - hb) + (a - hb), s2b)
+            dv = x[i] - hb
+            da = da_b[t]
+            s1b += dv - da
+            qv = qa_b[t]
+            s2b += _fma(dv, dv, -qv)
             m = s1b * inv_w
             mean[i] = _fma(s1b, inv_w, hb)
             std[i] = _fma(-s1b, m, s2b)
-            d = v - nb
+            d = x[i] - nb
+            q = d * d
+            da_b[t] = d
+            qa_b[t] = q
             r1b += d
-            r2b = _fma(d, d, r2b)
+            r2b += q
+        # Rounding error of the centred sums S_i: below ~2 u w B, with B >= every square
+        # sum the block held (its start, plus what entered: (v-h)^2 <= 2(v-n)^2 + 2(n-h)^2).
+        # Where some S_i is not 2^32 times larger (a spike leaving a quiet stretch), redo
+        # the block carefully; ordinary data never comes near (S ~ B / 7).
+        dh = na - ha
+        big_a = _CANCEL * w * (big_a + 2.0 * r2a + 2.0 * w * dh * dh)
+        if not big_a < np.inf or _any_below(std, pa, pa + w, big_a):  # NaN: unknown
+            _careful_block(x, w, pa, mean, std, inv_w)
+        dh = nb - hb
+        big_b = _CANCEL * w * (big_b + 2.0 * r2b + 2.0 * w * dh * dh)
+        if not big_b < np.inf or _any_below(std, pb, pb + w, big_b):  # NaN: unknown
+            _careful_block(x, w, pb, mean, std, inv_w)
         _constant_windows(x, w, pa, pa + w, mean, std)
         _constant_windows(x, w, pb, pb + w, mean, std)
         if np.isfinite(s1a + s2a):
@@ -150,6 +181,57 @@ def _mean_std_kernel(x, w, mean, std):
     _finish(std, qb, pb, inv_w1)
     for b in range(pb, n, w):
         _general_block(x, w, b, mean, std, inv_w, inv_w1)
+
+
+# u * 2^32 with u = 2^-53: centred sums below _CANCEL * w * B may have lost more than
+# ~2^-31 relative to rounding (a spike left a quiet stretch), see _mean_std_kernel
+_CANCEL = 2.0 ** -21
+_SPIKE = 2.0 ** 20  # _careful_block: a leaving term this many times what remains
+
+
+@njit(cache=True)
+def _any_below(a, b, e, t):
+    # whether some a[b:e] < t (an integer count, so LLVM vectorises the loop)
+    c = 0
+    for i in range(np.uint64(b), np.uint64(e)):
+        c += 1 if a[i] < t else 0
+    return c > 0
+
+
+@njit(cache=True)
+def _careful_block(x, w, b, mean, std, inv_w):
+    # outputs b .. b+w-1 (all windows finite) as the lean loop writes them (mean and the
+    # centred sum of squares), but the sums are computed afresh over the window whenever
+    # a leaving term dwarfs what remains (a spike leaving a quiet stretch): O(w) per
+    # such event instead of a residue of u * spike^2.
+    h = x[b]
+    s1 = 0.0
+    s2 = 0.0
+    for j in range(b - w + 1, b + 1):
+        d = x[j] - h
+        s1 += d
+        s2 += d * d
+    for i in range(b, b + w):
+        qa = 0.0
+        if i > b:
+            dv = x[i] - h
+            da = x[i - w] - h
+            qa = da * da
+            s1 += dv - da
+            s2 += _fma(dv, dv, -qa)
+        m = s1 * inv_w
+        c = _fma(-s1, m, s2)
+        if qa > _SPIKE * c:
+            s1 = 0.0
+            s2 = 0.0
+            for j in range(i - w + 1, i + 1):
+                d = x[j] - h
+                s1 += d
+                s2 += d * d
+            m = s1 * inv_w
+            c = _fma(-s1, m, s2)
+        mean[i] = h + m
+        std[i] = c
 
 
 _FINISH_CHUNK = 512  # outputs per lane between two square-root passes
@@ -198,6 +280,7 @@ def _general_block(x, w, b, mean, std, inv_w, inv_w1):
     s1 = 0.0
     s2 = 0.0
     nans = 0
+    ql = 0.0  # the largest square that left the sums since the last output
     for j in range(max(0, b - w + 1), b):
         v = x[j]
         if np.isfinite(v):
@@ -213,6 +296,7 @@ def _general_block(x, w, b, mean, std, inv_w, inv_w1):
                 d = v - shift
                 s1 -= d
                 s2 -= d * d
+                ql = max(ql, d * d)
             else:
                 nans -= 1
         xi = x[i]
@@ -228,17 +312,29 @@ def _general_block(x, w, b, mean, std, inv_w, inv_w1):
             std[i] = np.nan
         else:
             m = s1 * inv_w
+            c = s2 - s1 * m
+            if ql > _SPIKE * c:  # a spike left a quiet stretch: sums afresh (see above)
+                s1 = 0.0
+                s2 = 0.0
+                for j in range(i - w + 1, i + 1):
+                    d = x[j] - shift
+                    s1 += d
+                    s2 += d * d
+                m = s1 * inv_w
+                c = s2 - s1 * m
             mean[i] = shift + m
-            var = (s2 - s1 * m) * inv_w1
-            std[i] = np.sqrt(var) if var > 0.0 else 0.0
+            std[i] = np.sqrt(c * inv_w1) if c > 0.0 else 0.0
+            ql = 0.0
     _constant_windows(x, w, b, e, mean, std)
     return gaps
 
 
 @njit(cache=True)
-def _shifted_sums(x, lo, hi, shift):
-    # sum and sum of squares of x[lo:hi] - shift, in four partial sums: four
-    # independent add chains instead of one (the restart is latency-bound otherwise)
+def _shifted_sums(x, lo, shift, dev, sq):
+    # sum of x[lo:lo+w] - shift and of the rounded squares, in four partial sums (four
+    # independent add chains instead of one); the deviations and their squares are kept
+    # in dev, sq (w = their length) for the block's loop to remove them as they entered
+    w = dev.shape[0]
     a1 = 0.0
     a2 = 0.0
     b1 = 0.0
@@ -247,26 +343,23 @@ def _shifted_sums(x, lo, hi, shift):
     c2 = 0.0
     e1 = 0.0
     e2 = 0.0
-    j = lo
-    while j + 4 <= hi:
-        d = x[j] - shift
-        a1 += d
-        a2 += d * d
-        d = x[j + 1] - shift
-        b1 += d
-        b2 += d * d
-        d = x[j + 2] - shift
-        c1 += d
-        c2 += d * d
-        d = x[j + 3] - shift
-        e1 += d
-        e2 += d * d
-        j += 4
-    while j < hi:
-        d = x[j] - shift
-        a1 += d
-        a2 += d * d
-        j += 1
+    for t in range(w):
+        d = x[lo + t] - shift
+        q = d * d
+        dev[t] = d
+        sq[t] = q
+        if t % 4 == 0:
+            a1 += d
+            a2 += q
+        elif t % 4 == 1:
+            b1 += d
+            b2 += q
+        elif t % 4 == 2:
+            c1 += d
+            c2 += q
+        else:
+            e1 += d
+            e2 += q
     return (a1 + b1) + (c1 + e1), (a2 + b2) + (c2 + e2)
 
 

@@ -380,3 +380,12 @@ def test_large_value_leaving_a_lane_block_leaves_no_residue():
             y[pos + w:] = np.arange(y.size - pos - w) % 3
             check_pandas(y, w)
             check_naive(y, w)
+
+
+def test_fresh_outputs_are_two_rows_of_one_array():
+    x = np.random.default_rng(1).normal(size=1000)
+    m, s = rolling_mean_std(x, 10)
+    assert m.flags.c_contiguous and s.flags.c_contiguous and m.flags.writeable
+    assert m.base is s.base and m.base is not None and m.base.shape == (2, 1000)
+    m2, s2 = rolling_mean_std(x, 10, out_mean=np.empty(1000))  # one buffer given: own std
+    assert s2.base is None and np.array_equal(s2, s, equal_nan=True)

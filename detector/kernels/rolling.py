@@ -59,6 +59,7 @@ def _mean_std_kernel(x, w, mean, std):
     pa = w  # first output of lane a's current block
     pb = w + per * w  # and lane b's
     uw = np.uint64(w)  # unsigned indices: no negative-index wraparound code in the loop
+    sqrt_w = np.sqrt(w)
     fresh_a = True  # the block's starting sums must be computed (not carried over)
     fresh_b = True
     ha = 0.0
@@ -141,16 +142,17 @@ def _mean_std_kernel(x, w, mean, std):
             qa_b[t] = q
             r1b += d
             r2b += q
-        # Rounding error of the centred sums S_i: below ~2 u w B, with B >= every square
-        # sum the block held (its start, plus what entered: (v-h)^2 <= 2(v-n)^2 + 2(n-h)^2).
-        # Where some S_i is not 2^32 times larger (a spike leaving a quiet stretch), redo
-        # the block carefully; ordinary data never comes near (S ~ B / 7).
+        # Rounding error of the centred sums S_i: ~u sqrt(w) B (w steps of errors of either
+        # sign; at most 2 u w B), with B >= every square sum the block held (its start,
+        # plus what entered: (v-h)^2 <= 2(v-n)^2 + 2(n-h)^2). Where some S_i is not 2^32
+        # times that (a spike left a quiet stretch), redo the block carefully; ordinary
+        # data stays far from it (S ~ B / 10).
         dh = na - ha
-        big_a = _CANCEL * w * (big_a + 2.0 * r2a + 2.0 * w * dh * dh)
+        big_a = _CANCEL * sqrt_w * (big_a + 2.0 * r2a + 2.0 * w * dh * dh)
         if not big_a < np.inf or _any_below(std, pa, pa + w, big_a):  # NaN: unknown
             _careful_block(x, w, pa, mean, std, inv_w)
         dh = nb - hb
-        big_b = _CANCEL * w * (big_b + 2.0 * r2b + 2.0 * w * dh * dh)
+        big_b = _CANCEL * sqrt_w * (big_b + 2.0 * r2b + 2.0 * w * dh * dh)
         if not big_b < np.inf or _any_below(std, pb, pb + w, big_b):  # NaN: unknown
             _careful_block(x, w, pb, mean, std, inv_w)
         _constant_windows(x, w, pa, pa + w, mean, std)
@@ -183,8 +185,8 @@ def _mean_std_kernel(x, w, mean, std):
         _general_block(x, w, b, mean, std, inv_w, inv_w1)
 
 
-# u * 2^32 with u = 2^-53: centred sums below _CANCEL * w * B may have lost more than
-# ~2^-31 relative to rounding (a spike left a quiet stretch), see _mean_std_kernel
+# u * 2^32 with u = 2^-53: centred sums below _CANCEL * sqrt(w) * B may have lost more
+# than ~2^-32 relative to rounding (a spike left a quiet stretch), see _mean_std_kernel
 _CANCEL = 2.0 ** -21
 _SPIKE = 2.0 ** 20  # _careful_block: a leaving term this many times what remains
 
@@ -343,23 +345,41 @@ def _shifted_sums(x, lo, shift, dev, sq):
     c2 = 0.0
     e1 = 0.0
     e2 = 0.0
-    for t in range(w):
+    t = 0
+    while t + 4 <= w:
         d = x[lo + t] - shift
         q = d * d
         dev[t] = d
         sq[t] = q
-        if t % 4 == 0:
-            a1 += d
-            a2 += q
-        elif t % 4 == 1:
-            b1 += d
-            b2 += q
-        elif t % 4 == 2:
-            c1 += d
-            c2 += q
-        else:
-            e1 += d
-            e2 += q
+        a1 += d
+        a2 += q
+        d = x[lo + t + 1] - shift
+        q = d * d
+        dev[t + 1] = d
+        sq[t + 1] = q
+        b1 += d
+        b2 += q
+        d = x[lo + t + 2] - shift
+        q = d * d
+        dev[t + 2] = d
+        sq[t + 2] = q
+        c1 += d
+        c2 += q
+        d = x[lo + t + 3] - shift
+        q = d * d
+        dev[t + 3] = d
+        sq[t + 3] = q
+        e1 += d
+        e2 += q
+        t += 4
+    while t < w:
+        d = x[lo + t] - shift
+        q = d * d
+        dev[t] = d
+        sq[t] = q
+        a1 += d
+        a2 += q
+        t += 1
     return (a1 + b1) + (c1 + e1), (a2 + b2) + (c2 + e2)
 
 
@@ -394,11 +414,12 @@ def rolling_mean_std(x, window: int, *, out_mean=None, out_std=None):
     relative (absolute near 0), and is more precise than pandas where pandas'
     running sums drift (large levels, a large value leaving the window): the
     sums are computed afresh every ``window`` samples around a shift that lies
-    in every window of its block, so cancellation stays bounded (see
-    ``docs/kernels-rolling.md``). O(n) time, O(1) extra memory; blocks of
-    ``window`` samples without missing values take a lean loop (two halves of
-    the series in lockstep), the blocks around a missing value a second loop
-    that counts them.
+    in every window of its block, so cancellation stays bounded, and a block
+    where a large value left a quiet stretch is recomputed carefully (see
+    ``docs/kernels-rolling.md``). O(n) time (O(window) more per such spike),
+    O(window) extra memory; blocks of ``window`` samples without missing values
+    take a lean loop (two halves of the series in lockstep), the blocks around
+    a missing value a second loop that counts them.
     """
     x = as_float_array(x, "x")
     window = check_int(window, "window", minimum=2)

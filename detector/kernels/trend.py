@@ -622,6 +622,7 @@ class _SlopeSelector:
         sample = self.value_sample
         stall = 0
         g = 0.01  # half-width of the interpolated bracket, as a fraction of the band
+        interp_ok = True
         for _ in range(100):
             if c_hi - c_lo <= self.budget or stall >= 3:
                 break
@@ -631,17 +632,18 @@ class _SlopeSelector:
             sample = inside  # the band only shrinks from here
             frac = (0.5 * (ka + kb) + 0.5 - c_lo) / (c_hi - c_lo)
             interpolated = False
-            if stall == 0 and (inside.size >= 1600 or (inside.size >= 16 and c_hi - c_lo
-                                                          >= self.n_pairs)):
+            if stall == 0 and inside.size >= 16 and (inside.size >= 1600 or not interp_ok
+                                                     or c_hi - c_lo >= self.n_pairs):
                 # sample quantiles bracketing the ranks (+-2 sd: within +-5 % of the band)
                 spread = 2.0 / math.sqrt(inside.size)
                 q = np.quantile(inside, [min(1.0, max(0.0, frac - spread)),
                                          min(1.0, max(0.0, frac + spread))])
                 trials = [float(q[0]), float(q[1])]
-            elif stall == 0:
+            elif stall == 0 and interp_ok:
                 # a thin sample brackets loosely; the counts across a band already narrowed
                 # are close to linear in s, so interpolate on them and bracket by +-g of the
-                # band (g shrinks while the brackets hold, grows when they miss)
+                # band (g shrinks while the brackets hold; one miss, as when most slopes
+                # crowd at one end of the band, and the sample takes over again)
                 interpolated = True
                 trials = [lo + (hi - lo) * max(0.0, frac - g), lo + (hi - lo) * min(1.0, frac + g)]
             else:  # interpolate on the counts, then bisect
@@ -659,8 +661,11 @@ class _SlopeSelector:
                     hi, c_hi = s, c
                 else:
                     return ("split", s, c, lo, hi, c_lo, c_hi)
+            if interpolated and c_hi - c_lo >= 0.5 * width:
+                interp_ok = False  # not linear here: back to the sample (not a stall)
+                continue
             if interpolated:
-                g = max(0.25 * g, 0.001) if c_hi - c_lo < 0.5 * width else min(4.0 * g, 0.25)
+                g = max(0.25 * g, 0.001)
             stall = stall + 1 if c_hi - c_lo > 0.7 * width else 0
         return ("band", lo, hi, c_lo, c_hi)
 

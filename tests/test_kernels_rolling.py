@@ -264,3 +264,128 @@ def test_out_buffers_are_used_and_checked():
 def test_bad_arguments(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def _lane_b(n, w):
+    """First output of the kernel's second lane (the complete blocks of w outputs after
+    block 0 are split into two halves run in lockstep)."""
+    return w + ((n // w - 1) // 2) * w
+
+
+@pytest.mark.parametrize("w", [2, 3, 5, 8, 17])
+def test_lane_and_block_borders(w):
+    """Every length from below one window to past a few lanes' worth of blocks: lanes with
+    zero, one or more blocks, an odd number of complete blocks, a partial last block."""
+    rng = np.random.default_rng(w)
+    for n in range(0, 9 * w + 3):
+        x = rng.integers(-2, 3, n).astype(float) if n % 3 == 0 else rng.normal(0, 5, n)
+        check_pandas(x, w)
+        check_naive(x, w)
+
+
+@pytest.mark.parametrize("w", [2, 4, 9, 32])
+@pytest.mark.parametrize("where", ["lane_b_start", "lane_b_start-1", "lane_b_end",
+                                   "first_lean", "last_lean", "block_end"])
+def test_missing_value_at_lane_and_block_borders(w, where):
+    rng = np.random.default_rng(7)
+    n = 14 * w + w // 2
+    pb = _lane_b(n, w)
+    pos = {"lane_b_start": pb, "lane_b_start-1": pb - 1, "lane_b_end": pb - 1 + (pb - w),
+           "first_lean": w, "last_lean": pb - 1, "block_end": 3 * w - 1}[where]
+    for bad in (np.nan, np.inf):
+        for level in (0.0, 1e12):
+            x = level + rng.normal(0, 1, n)
+            x[pos] = bad
+            check_pandas(x, w) if level == 0.0 else None
+            check_naive(x, w)
+            m, s = rolling_mean_std(x, w)
+            assert np.isnan(m[pos:pos + w]).all() and np.isnan(s[pos:pos + w]).all()
+            assert np.isfinite(m[w - 1:pos]).all() and np.isfinite(s[pos + w:]).all()
+
+
+def test_dense_gaps_then_clean_data():
+    """Blocks after a gapped block go straight to the general loop; once a block is clean
+    the lean loop resumes with sums computed afresh (in either lane)."""
+    rng = np.random.default_rng(11)
+    for w in (3, 10, 50):
+        n = 40 * w
+        x = rng.normal(0, 1, n)
+        pb = _lane_b(n, w)
+        x[w:4 * w][rng.random(3 * w) < 0.3] = np.nan  # lane a, dense
+        x[pb + 2 * w:pb + 5 * w:w // 2 + 1] = np.nan  # lane b, sparse
+        check_pandas(x, w)
+        check_naive(x, w)
+
+
+def test_constant_runs_across_block_and_lane_borders():
+    """A run of equal values covering whole windows gives std exactly 0 and mean exactly the
+    value wherever the run crosses a block or lane border, also at 1e12 and after noise."""
+    rng = np.random.default_rng(5)
+    for w in (2, 3, 7, 20):
+        n = 12 * w + 5
+        pb = _lane_b(n, w)
+        for start, length in ((pb - w - 1, 2 * w + 3), (2 * w - 1, w), (w, 3 * w),
+                              (pb, w), (n - w - 2, w + 2), (0, n)):
+            for level in (7.25, 1e12 + 0.5, -3e9):
+                x = level + rng.normal(0, 1, n)
+                x[start:start + length] = level
+                m, s = rolling_mean_std(x, w)
+                first = max(start + w - 1, w - 1)
+                last = min(start + length, n)
+                assert (s[first:last] == 0).all() and (m[first:last] == level).all()
+                check_naive(x, w)
+        x = np.repeat(rng.integers(0, 3, n // 4 + 1).astype(float), 4)[:n]  # many short runs
+        check_pandas(x, w)
+
+
+@pytest.mark.parametrize("level", [0.0, 1e12, -3e9])
+def test_long_windows_and_drift_in_both_lanes(level):
+    """Windows of hundreds to thousands of samples (blocks that long in both lanes), on a
+    drifting series; reference: a vectorised two-pass over each window's deviations from
+    its first value (the naive loop's method, without the per-window Python loop)."""
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    rng = np.random.default_rng(13)
+    for w, n in ((500, 3 * 500 + 1), (500, 7 * 500 + 499), (1999, 4 * 1999 + 7)):
+        x = level + np.arange(n) * 3.0 + rng.normal(0, 1, n)
+        x[n // 2] = np.nan
+        m, s = rolling_mean_std(x, w)
+        win = sliding_window_view(x, w)
+        d = win - win[:, :1]
+        md = d.mean(axis=1)
+        rm = np.r_[np.full(w - 1, np.nan), win[:, 0] + md]
+        rs = np.r_[np.full(w - 1, np.nan), np.sqrt(((d - md[:, None]) ** 2).sum(axis=1) / (w - 1))]
+        np.testing.assert_allclose(m, rm, rtol=1e-13, atol=1e-14 * (abs(level) + 3 * n),
+                                   equal_nan=True)
+        np.testing.assert_allclose(s, rs, rtol=1e-9, equal_nan=True)
+        if level == 0.0:
+            r = pd.Series(x).rolling(w)
+            np.testing.assert_allclose(m, r.mean().to_numpy(), rtol=1e-9, equal_nan=True)
+            np.testing.assert_allclose(s, r.std().to_numpy(), rtol=1e-9, equal_nan=True)
+
+
+def test_large_value_leaving_a_lane_block_leaves_no_residue():
+    """Found by hypothesis: 185363.83 entering a block's starting sums and leaving in the
+    block's loop must take away exactly the square it brought (the std of [0, 1] after it
+    was 0.7071041 when the loop used (v - a)((v - h) + (a - h)) instead of the squares)."""
+    x = np.array([np.nan, 0, 0, 0, 0, 0, np.nan, 0, 0, np.nan, 0, np.nan, 0, 0, 0,
+                  185363.826171875, 0, 1.0])
+    m, s = rolling_mean_std(x, 2)
+    assert s[-1] == math.sqrt(0.5) and m[-1] == 0.5
+    check_pandas(x, 2)
+    for w in (2, 3, 5):  # the same at every block position, in both lanes
+        for pos in range(w, 12 * w - 1):
+            y = np.zeros(12 * w + 3)
+            y[pos] = 185363.826171875
+            y[pos + w:] = np.arange(y.size - pos - w) % 3
+            check_pandas(y, w)
+            check_naive(y, w)
+
+
+def test_fresh_outputs_are_two_rows_of_one_array():
+    x = np.random.default_rng(1).normal(size=1000)
+    m, s = rolling_mean_std(x, 10)
+    assert m.flags.c_contiguous and s.flags.c_contiguous and m.flags.writeable
+    assert m.base is s.base and m.base is not None and m.base.shape == (2, 1000)
+    m2, s2 = rolling_mean_std(x, 10, out_mean=np.empty(1000))  # one buffer given: own std
+    assert s2.base is None and np.array_equal(s2, s, equal_nan=True)

@@ -376,3 +376,33 @@ def test_ols_hypothesis(values, lags):
 def test_bad_arguments_more(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 15, 16, 17, 31, 32, 33, 100, 1000])
+def test_count_inversions_against_brute_force(n):
+    """The inversion count behind mann_kendall's S and theil_sen's trial counts: runs of 16
+    sorted by insertion, then merge passes (run borders, partial runs, ties)."""
+    from detector.kernels.trend import _count_inversions
+
+    rng = np.random.default_rng(n)
+    for a in (rng.normal(size=n), rng.integers(0, 3, n).astype(float), np.arange(n)[::-1] * 1.0,
+              np.arange(n) * 1.0):
+        i, j = np.triu_indices(n, 1)
+        assert _count_inversions(np.ascontiguousarray(a)) == int(np.sum(a[i] > a[j]))
+
+
+@pytest.mark.parametrize("n", [1440, 20000])
+def test_theil_sen_smoothed_ramp_slopes_crowded_at_one_end(n):
+    """An exponentially smoothed straight line: most pair slopes sit within rounding of one
+    value at the top of the first band, so interpolating on the counts misses; the selection
+    must fall back to the sampled slopes (found through the Mann-Kendall/Sen baseline)."""
+    from scipy.signal import lfilter
+
+    y = 5e8 + np.arange(n) * (1e6 / 60)
+    v, _ = lfilter([0.2], [1.0, -0.8], y, zi=[0.8 * y[0]])
+    got = theil_sen(v)
+    if n <= 2000:
+        ref = stats.theilslopes(v)
+        assert got[0] == ref[0] and got[1] == pytest.approx(ref[1], rel=1e-12)
+    else:
+        assert got[0] == pytest.approx(1e6 / 60, rel=1e-9)

@@ -9,47 +9,280 @@ NaN. Semantics, costs and precision: ``docs/kernels-rolling.md``.
 from __future__ import annotations
 
 import numpy as np
+from llvmlite import ir
 from numba import njit
+from numba.core import types
+from numba.extending import intrinsic
 
 from ._validate import as_float_array, check_int
 
 
+@intrinsic
+def _fma(typingctx, a, b, c):
+    """a * b + c with a single rounding (``llvm.fma.f64``; numba only fuses under fastmath,
+    which this module avoids): one instruction for the multiply-accumulate chains."""
+    sig = types.float64(types.float64, types.float64, types.float64)
+
+    def codegen(context, builder, signature, args):
+        ty = args[0].type
+        fn = builder.module.declare_intrinsic("llvm.fma", [ty], ir.FunctionType(ty, [ty] * 3))
+        return builder.call(fn, args)
+
+    return sig, codegen
+
+
 @njit(cache=True)
 def _mean_std_kernel(x, w, mean, std):
-    # Blocks of w outputs, [0, w), [w, 2w), ... Each block restarts its sums around a
-    # shift x[b] that lies inside every window of the block (outputs b..b+w-1), so
-    # |x - shift| never exceeds the window's range and s2 - s1 * m cannot cancel
-    # catastrophically, at any level. A block runs the lean all-finite loop first;
-    # if its sums end non-finite (a NaN or inf entered them: they never leave a
-    # running sum) it is redone by the general loop, which counts missing values.
-    # NaN gaps thus cost only the blocks around them.
-    # After a general block that met missing values the next block goes straight to
-    # the general loop too, so densely gapped data does not pay for both loops.
+    # Outputs in blocks of w: block 0 = [0, w), then [w, 2w), ... Within a block every
+    # window holds x[b] (b = the block's first output), so the sums are kept around the
+    # shift h = x[b]: |x - h| never exceeds the window's range and s2 - s1 * m cannot
+    # cancel catastrophically, at any level. Each block starts from sums computed
+    # afresh (never carried over from the previous block), so rounding cannot build up.
+    # The complete blocks after block 0 are split into two lanes (two contiguous halves
+    # of the series) run in lockstep: two independent sets of add chains for the CPU to
+    # overlap. Per output the loop updates the sums and writes the mean and the centred
+    # sum of squares; a second, vectorised loop over up to 512 outputs of a lane turns the
+    # latter into the std (packed sqrt). The sums a block starts from are accumulated
+    # during the previous block of its lane, whose inputs are exactly the next block's
+    # first window (no separate pass).
+    # A block assumes finite values; a NaN or inf gives itself away (it never leaves a
+    # running sum, so the block's sums end non-finite) and the block is redone by the
+    # general loop, which counts missing values. When a missing value lies in the next
+    # block's windows as well, that block goes straight to the general loop (so densely
+    # gapped data does not pay for both loops). Block 0, the blocks left over by
+    # the lanes and the last, partial block take the general loop too.
     n = x.shape[0]
     inv_w = 1.0 / w
     inv_w1 = 1.0 / (w - 1)
-    run, prev, gaps = _general_block(x, w, 0, mean, std, 0, np.nan, inv_w, inv_w1)
-    for b in range(w, n, w):
-        if not gaps:
-            ok, run2, prev2 = _lean_block(x, w, b, mean, std, run, prev, inv_w, inv_w1)
-            if ok:
-                run = run2
-                prev = prev2
-                continue
-        run, prev, gaps = _general_block(x, w, b, mean, std, run, prev, inv_w, inv_w1)
+    gaps = _general_block(x, w, 0, mean, std, inv_w, inv_w1)
+    per = max(n // w - 1, 0) // 2  # complete blocks per lane
+    pa = w  # first output of lane a's current block
+    pb = w + per * w  # and lane b's
+    uw = np.uint64(w)  # unsigned indices: no negative-index wraparound code in the loop
+    sqrt_w = np.sqrt(w)
+    fresh_a = True  # the block's starting sums must be computed (not carried over)
+    fresh_b = True
+    ha = 0.0
+    hb = 0.0
+    s1a = 0.0
+    s2a = 0.0
+    s1b = 0.0
+    s2b = 0.0
+    qa = pa  # lane a's outputs from qa to pa hold their mean and the variance not yet
+    qb = pb  # divided by w - 1 nor square-rooted (same for lane b)
+    # per lane, for the window before the current block: x - h and its rounded square
+    # (the leaving values' terms, exactly as they entered the block's starting sums)
+    ring = np.empty((4, w), np.float64)
+    da_a = ring[0]
+    qa_a = ring[1]
+    da_b = ring[2]
+    qa_b = ring[3]
+    for _ in range(per):
+        if gaps:
+            _finish(std, qa, pa, inv_w1)
+            _finish(std, qb, pb, inv_w1)
+            qa = pa + w
+            qb = pb + w
+            ga = _general_block(x, w, pa, mean, std, inv_w, inv_w1)
+            gb = _general_block(x, w, pb, mean, std, inv_w, inv_w1)
+            gaps = ga or gb
+            fresh_a = fresh_b = True
+            pa += w
+            pb += w
+            continue
+        if fresh_a:
+            ha = x[pa]
+            s1a, s2a = _shifted_sums(x, pa - w, ha, da_a, qa_a)
+        if fresh_b:
+            hb = x[pb]
+            s1b, s2b = _shifted_sums(x, pb - w, hb, da_b, qa_b)
+        na = x[pa + w]  # the shift of the lane's next block
+        nb = x[min(pb + w, n - 1)]  # (the last block of lane b may have none)
+        big_a = s2a  # the square sums' start, for the error bound below
+        big_b = s2b
+        r1a = 0.0  # sums of x - na, (x - na)^2 over this block's inputs: the next
+        r2a = 0.0  # block's first window
+        r1b = 0.0
+        r2b = 0.0
+        ua = np.uint64(pa)
+        ub = np.uint64(pb)
+        for t in range(uw):
+            # output i: x[i] enters, x[i - w] leaves. A value's rounded square (x - h)^2
+            # enters the sums once (in the block before, as part of the starting sums) and
+            # leaves as that same float, read back from the ring: whenever the sums are
+            # exact, a large value leaving takes exactly what it brought (pandas' sums keep
+            # a residue, see the docs). The ring also saves recomputing the leaving terms.
+            i = ua + t
+            dv = x[i] - ha
+            da = da_a[t]
+            s1a += dv - da
+            qv = qa_a[t]
+            s2a += _fma(dv, dv, -qv)
+            m = s1a * inv_w
+            mean[i] = _fma(s1a, inv_w, ha)
+            std[i] = _fma(-s1a, m, s2a)
+            d = x[i] - na
+            q = d * d
+            da_a[t] = d
+            qa_a[t] = q
+            r1a += d
+            r2a += q
+            i = ub + t
+            dv = x[i] - hb
+            da = da_b[t]
+            s1b += dv - da
+            qv = qa_b[t]
+            s2b += _fma(dv, dv, -qv)
+            m = s1b * inv_w
+            mean[i] = _fma(s1b, inv_w, hb)
+            std[i] = _fma(-s1b, m, s2b)
+            d = x[i] - nb
+            q = d * d
+            da_b[t] = d
+            qa_b[t] = q
+            r1b += d
+            r2b += q
+        # Rounding error of the centred sums S_i: ~u sqrt(w) B (w steps of errors of either
+        # sign; at most 2 u w B), with B >= every square sum the block held (its start,
+        # plus what entered: (v-h)^2 <= 2(v-n)^2 + 2(n-h)^2). Where some S_i is not 2^32
+        # times that (a spike left a quiet stretch), redo the block carefully; ordinary
+        # data stays far from it (S ~ B / 10).
+        dh = na - ha
+        big_a = _CANCEL * sqrt_w * (big_a + 2.0 * r2a + 2.0 * w * dh * dh)
+        if not big_a < np.inf or _any_below(std, pa, pa + w, big_a):  # NaN: unknown
+            _careful_block(x, w, pa, mean, std, inv_w)
+        dh = nb - hb
+        big_b = _CANCEL * sqrt_w * (big_b + 2.0 * r2b + 2.0 * w * dh * dh)
+        if not big_b < np.inf or _any_below(std, pb, pb + w, big_b):  # NaN: unknown
+            _careful_block(x, w, pb, mean, std, inv_w)
+        _constant_windows(x, w, pa, pa + w, mean, std)
+        _constant_windows(x, w, pb, pb + w, mean, std)
+        if np.isfinite(s1a + s2a):
+            s1a, s2a, ha, fresh_a = r1a, r2a, na, False
+            if pa + w - qa >= _FINISH_CHUNK:
+                _finish(std, qa, pa + w, inv_w1)
+                qa = pa + w
+        else:
+            _finish(std, qa, pa, inv_w1)
+            qa = pa + w
+            gaps = _general_block(x, w, pa, mean, std, inv_w, inv_w1)
+            fresh_a = True
+        if np.isfinite(s1b + s2b):
+            s1b, s2b, hb, fresh_b = r1b, r2b, nb, False
+            if pb + w - qb >= _FINISH_CHUNK:
+                _finish(std, qb, pb + w, inv_w1)
+                qb = pb + w
+        else:
+            _finish(std, qb, pb, inv_w1)
+            qb = pb + w
+            gaps = _general_block(x, w, pb, mean, std, inv_w, inv_w1) or gaps
+            fresh_b = True
+        pa += w
+        pb += w
+    _finish(std, qa, pa, inv_w1)
+    _finish(std, qb, pb, inv_w1)
+    for b in range(pb, n, w):
+        _general_block(x, w, b, mean, std, inv_w, inv_w1)
+
+
+# u * 2^32 with u = 2^-53: centred sums below _CANCEL * sqrt(w) * B may have lost more
+# than ~2^-32 relative to rounding (a spike left a quiet stretch), see _mean_std_kernel
+_CANCEL = 2.0 ** -21
+_SPIKE = 2.0 ** 20  # _careful_block: a leaving term this many times what remains
 
 
 @njit(cache=True)
-def _general_block(x, w, b, mean, std, run, prev, inv_w, inv_w1):
-    # outputs b .. b+w-1 with a missing-value count per window; run = length of the
-    # current run of equal consecutive values (exact answers for constant windows).
-    # Also returns whether any value it read was missing.
+def _any_below(a, b, e, t):
+    # whether some a[b:e] < t (an integer count, so LLVM vectorises the loop)
+    c = 0
+    for i in range(np.uint64(b), np.uint64(e)):
+        c += 1 if a[i] < t else 0
+    return c > 0
+
+
+@njit(cache=True)
+def _careful_block(x, w, b, mean, std, inv_w):
+    # outputs b .. b+w-1 (all windows finite) as the lean loop writes them (mean and the
+    # centred sum of squares), but the sums are computed afresh over the window whenever
+    # a leaving term dwarfs what remains (a spike leaving a quiet stretch): O(w) per
+    # such event instead of a residue of u * spike^2.
+    h = x[b]
+    s1 = 0.0
+    s2 = 0.0
+    for j in range(b - w + 1, b + 1):
+        d = x[j] - h
+        s1 += d
+        s2 += d * d
+    for i in range(b, b + w):
+        qa = 0.0
+        if i > b:
+            dv = x[i] - h
+            da = x[i - w] - h
+            qa = da * da
+            s1 += dv - da
+            s2 += _fma(dv, dv, -qa)
+        m = s1 * inv_w
+        c = _fma(-s1, m, s2)
+        if qa > _SPIKE * c:
+            s1 = 0.0
+            s2 = 0.0
+            for j in range(i - w + 1, i + 1):
+                d = x[j] - h
+                s1 += d
+                s2 += d * d
+            m = s1 * inv_w
+            c = _fma(-s1, m, s2)
+        mean[i] = h + m
+        std[i] = c
+
+
+_FINISH_CHUNK = 512  # outputs per lane between two square-root passes
+
+
+@njit(cache=True)
+def _finish(std, b, e, inv_w1):
+    # std[b:e] holds sum((x - mean)^2) over each window: turn it into the std in place.
+    # No loop-carried value, so LLVM vectorises it (packed sqrt: the scalar sqrt's
+    # throughput was the single largest cost per output).
+    for i in range(np.uint64(b), np.uint64(e)):
+        var = std[i] * inv_w1
+        std[i] = np.sqrt(var) if var > 0.0 else 0.0
+
+
+@njit(cache=True)
+def _constant_windows(x, w, b, e, mean, std):
+    # Exact answers for windows of identical values among outputs b..e-1 (as pandas:
+    # std exactly 0, mean exactly the value). Every window of the block holds x[b], so a
+    # constant window lies inside the run of values equal to x[b] around b: find the run
+    # (usually one comparison each way) and overwrite the outputs whose window it covers.
+    # Missing x[b] (inf equals inf): no window is constant; they are all NaN anyway.
+    h = x[b]
+    if not np.isfinite(h):
+        return
+    lo = b
+    while lo > b - w + 1 and lo > 0 and x[lo - 1] == h:
+        lo -= 1
+    hi = b
+    while hi < e - 1 and x[hi + 1] == h:
+        hi += 1
+    for i in range(max(b, lo + w - 1), hi + 1):
+        mean[i] = h
+        std[i] = 0.0
+
+
+@njit(cache=True)
+def _general_block(x, w, b, mean, std, inv_w, inv_w1):
+    # outputs b .. b+w-1 (or to the end) with a missing-value count per window. Returns
+    # whether a value after x[b] was missing: then it lies in the next block's windows too,
+    # and that block may as well take this loop directly.
     n = x.shape[0]
+    e = min(b + w, n)
     gaps = False
     shift = x[b] if np.isfinite(x[b]) else 0.0  # not finite: the whole block is NaN
     s1 = 0.0
     s2 = 0.0
     nans = 0
+    ql = 0.0  # the largest square that left the sums since the last output
     for j in range(max(0, b - w + 1), b):
         v = x[j]
         if np.isfinite(v):
@@ -58,14 +291,14 @@ def _general_block(x, w, b, mean, std, run, prev, inv_w, inv_w1):
             s2 += d * d
         else:
             nans += 1
-            gaps = True
-    for i in range(b, min(b + w, n)):
+    for i in range(b, e):
         if i != b and i >= w:
             v = x[i - w]
             if np.isfinite(v):
                 d = v - shift
                 s1 -= d
                 s2 -= d * d
+                ql = max(ql, d * d)
             else:
                 nans -= 1
         xi = x[i]
@@ -75,27 +308,35 @@ def _general_block(x, w, b, mean, std, run, prev, inv_w, inv_w1):
             s2 += d * d
         else:
             nans += 1
-            gaps = True
-        run = run + 1 if xi == prev else 1
-        prev = xi
+            gaps = gaps or i > b
         if i < w - 1 or nans > 0:
             mean[i] = np.nan
             std[i] = np.nan
-        elif run >= w:
-            mean[i] = xi
-            std[i] = 0.0
         else:
             m = s1 * inv_w
+            c = s2 - s1 * m
+            if ql > _SPIKE * c:  # a spike left a quiet stretch: sums afresh (see above)
+                s1 = 0.0
+                s2 = 0.0
+                for j in range(i - w + 1, i + 1):
+                    d = x[j] - shift
+                    s1 += d
+                    s2 += d * d
+                m = s1 * inv_w
+                c = s2 - s1 * m
             mean[i] = shift + m
-            var = (s2 - s1 * m) * inv_w1
-            std[i] = np.sqrt(var) if var > 0.0 else 0.0
-    return run, prev, gaps
+            std[i] = np.sqrt(c * inv_w1) if c > 0.0 else 0.0
+            ql = 0.0
+    _constant_windows(x, w, b, e, mean, std)
+    return gaps
 
 
 @njit(cache=True)
-def _shifted_sums(x, lo, hi, shift):
-    # sum and sum of squares of x[lo:hi] - shift, in four partial sums: four
-    # independent add chains instead of one (the restart is latency-bound otherwise)
+def _shifted_sums(x, lo, shift, dev, sq):
+    # sum of x[lo:lo+w] - shift and of the rounded squares, in four partial sums (four
+    # independent add chains instead of one); the deviations and their squares are kept
+    # in dev, sq (w = their length) for the block's loop to remove them as they entered
+    w = dev.shape[0]
     a1 = 0.0
     a2 = 0.0
     b1 = 0.0
@@ -104,52 +345,42 @@ def _shifted_sums(x, lo, hi, shift):
     c2 = 0.0
     e1 = 0.0
     e2 = 0.0
-    j = lo
-    while j + 4 <= hi:
-        d = x[j] - shift
+    t = 0
+    while t + 4 <= w:
+        d = x[lo + t] - shift
+        q = d * d
+        dev[t] = d
+        sq[t] = q
         a1 += d
-        a2 += d * d
-        d = x[j + 1] - shift
+        a2 += q
+        d = x[lo + t + 1] - shift
+        q = d * d
+        dev[t + 1] = d
+        sq[t + 1] = q
         b1 += d
-        b2 += d * d
-        d = x[j + 2] - shift
+        b2 += q
+        d = x[lo + t + 2] - shift
+        q = d * d
+        dev[t + 2] = d
+        sq[t + 2] = q
         c1 += d
-        c2 += d * d
-        d = x[j + 3] - shift
+        c2 += q
+        d = x[lo + t + 3] - shift
+        q = d * d
+        dev[t + 3] = d
+        sq[t + 3] = q
         e1 += d
-        e2 += d * d
-        j += 4
-    while j < hi:
-        d = x[j] - shift
+        e2 += q
+        t += 4
+    while t < w:
+        d = x[lo + t] - shift
+        q = d * d
+        dev[t] = d
+        sq[t] = q
         a1 += d
-        a2 += d * d
-        j += 1
+        a2 += q
+        t += 1
     return (a1 + b1) + (c1 + e1), (a2 + b2) + (c2 + e2)
-
-
-@njit(cache=True)
-def _lean_block(x, w, b, mean, std, run, prev, inv_w, inv_w1):
-    # outputs b .. b+w-1 (b >= w) assuming finite values; returns False (outputs to
-    # be redone) when the sums end non-finite
-    n = x.shape[0]
-    shift = x[b]
-    s1, s2 = _shifted_sums(x, b - w + 1, b + 1, shift)
-    for i in range(b, min(b + w, n)):
-        xi = x[i]
-        d = xi - shift
-        dd = x[i - w] - shift if i > b else d  # x[b] is already in the sums
-        s1 += d - dd
-        s2 += d * d - dd * dd
-        run = run + 1 if xi == prev else 1
-        prev = xi
-        if run >= w:
-            mean[i] = xi
-            std[i] = 0.0
-        else:
-            m = s1 * inv_w
-            mean[i] = shift + m
-            std[i] = np.sqrt(max((s2 - s1 * m) * inv_w1, 0.0))
-    return np.isfinite(s1 + s2), run, prev
 
 
 def rolling_mean_std(x, window: int, *, out_mean=None, out_std=None):
@@ -164,7 +395,7 @@ def rolling_mean_std(x, window: int, *, out_mean=None, out_std=None):
         Window length (samples), >= 2.
     out_mean, out_std : numpy.ndarray, optional
         Writable C-contiguous float64 buffers of ``len(x)`` to write into and
-        return (saves allocating fresh pages in fleet loops: about a third of
+        return (saves allocating fresh pages in fleet loops: almost half of
         the time at 1e7). They may not overlap ``x`` or each other.
 
     Returns
@@ -172,24 +403,32 @@ def rolling_mean_std(x, window: int, *, out_mean=None, out_std=None):
     (mean, std) : (numpy.ndarray, numpy.ndarray)
         NaN for the first ``window - 1`` samples and wherever the window holds
         a missing value (``min_periods=window``); over a window of identical
-        values ``std`` is exactly 0 and ``mean`` exactly that value.
+        values ``std`` is exactly 0 and ``mean`` exactly that value. Without
+        ``out=`` buffers the two are the rows of one fresh ``(2, len(x))``
+        array (one allocation is ~1-2 ms cheaper at 1e7 than two): either keeps
+        the memory of both alive.
 
     Notes
     -----
     Equals ``pandas.Series(x).rolling(window).mean()`` and ``.std()`` to 1e-9
     relative (absolute near 0), and is more precise than pandas where pandas'
     running sums drift (large levels, a large value leaving the window): the
-    sums are restarted every ``window`` samples around a shift that lies in
-    every window of its block, so cancellation stays bounded (see
-    ``docs/kernels-rolling.md``). O(n) time, O(1) extra memory; blocks of
-    ``window`` samples without missing values take a lean loop, the blocks
-    around a missing value a second loop that counts them.
+    sums are computed afresh every ``window`` samples around a shift that lies
+    in every window of its block, so cancellation stays bounded, and a block
+    where a large value left a quiet stretch is recomputed carefully (see
+    ``docs/kernels-rolling.md``). O(n) time (O(window) more per such spike),
+    O(window) extra memory; blocks of ``window`` samples without missing values
+    take a lean loop (two halves of the series in lockstep), the blocks around
+    a missing value a second loop that counts them.
     """
     x = as_float_array(x, "x")
     window = check_int(window, "window", minimum=2)
     n = x.shape[0]
-    mean = _out(out_mean, n, "out_mean")
-    std = _out(out_std, n, "out_std")
+    if out_mean is None and out_std is None:
+        mean, std = np.empty((2, n), np.float64)  # one allocation: fewer page faults
+    else:
+        mean = _out(out_mean, n, "out_mean")
+        std = _out(out_std, n, "out_std")
     for buf, name in ((out_mean, "out_mean"), (out_std, "out_std")):
         if buf is not None and np.may_share_memory(buf, x):
             raise ValueError(f"{name} must not overlap x")

@@ -12,6 +12,8 @@ labels, never arrays.
 from __future__ import annotations
 
 import math
+import os
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, Mapping
@@ -295,6 +297,21 @@ def _merge(shipped: list, done) -> Iterator[ScanResult]:
         yield done[r.series] if isinstance(r, _Skipped) else r
 
 
+def _exit_with_parent(parent: int) -> None:
+    """In a worker: exit when the scan that started it is gone (killed, say).
+
+    Otherwise a worker blocked on its task queue outlives a SIGKILLed scan.
+    """
+    import threading
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="detector-parent-watch", daemon=True).start()
+
+
 class _pool:
     """Context manager giving ``(submit, window)`` for the processes or Dask executor."""
 
@@ -308,7 +325,8 @@ class _pool:
             from concurrent.futures import ProcessPoolExecutor
 
             pool = ProcessPoolExecutor(max_workers=self.workers,
-                                       mp_context=mp.get_context("spawn"))
+                                       mp_context=mp.get_context("spawn"),
+                                       initializer=_exit_with_parent, initargs=(os.getpid(),))
             self._close.append(lambda: pool.shutdown(wait=True, cancel_futures=True))
             return pool.submit, 2 * self.workers
         try:

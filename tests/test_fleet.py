@@ -267,8 +267,15 @@ def test_killed_scan_resumes_without_losing_or_repeating(tmp_path, workers):
         if journal.exists() and journal.read_bytes().count(b"\n") >= 16:  # header + 15
             break
         time.sleep(0.02)
-    os.killpg(proc.pid, signal.SIGKILL)  # the scan and its worker processes
+    import psutil
+
+    children = psutil.Process(proc.pid).children(recursive=True)
+    proc.kill()  # SIGKILL the scan only: its worker processes must notice and exit
     proc.wait()
+    gone, alive = psutil.wait_procs(children, timeout=15)
+    for p in alive:  # (cleanup if the assertion below fails)
+        p.kill()
+    assert not alive, f"worker processes outlived the killed scan: {alive}"
     assert not out.exists(), "killed before the end: no output yet"
     before = journal.read_bytes().splitlines()[1:]
     n_before = len([line for line in before if line.endswith(b"}")])

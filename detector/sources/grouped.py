@@ -118,7 +118,9 @@ def _batches(path: Path, columns: list[str] | None, *, row_groups=None
         import pyarrow.parquet as pq
 
         try:
-            pf = pq.ParquetFile(path)
+            # pre_buffer (the default) keeps every row group's buffers until the reader
+            # ends: memory then grows with the file (pyarrow 26); without it, one batch
+            pf = pq.ParquetFile(path, pre_buffer=False)
             yield from pf.iter_batches(batch_size=BATCH_ROWS, columns=columns,
                                        row_groups=row_groups)
         except (pa.ArrowInvalid, OSError) as exc:

@@ -326,3 +326,14 @@ def test_resume_refuses_a_journal_of_other_inputs(parquet_fleet, tmp_path):
 
 def test_resume_needs_output(parquet_fleet):
     assert cli("scan", parquet_fleet, "--resume").exit_code == 2
+
+
+def test_unreachable_dask_scheduler_exit_3(parquet_fleet):
+    pytest.importorskip("distributed")
+    res = cli("scan", parquet_fleet, "--executor", "dask", "--scheduler", "tcp://127.0.0.1:9")
+    assert res.exit_code == 3
+    assert res.stderr.startswith("detector: error: Dask scheduler tcp://127.0.0.1:9:")
+
+
+def test_scheduler_without_dask_is_a_usage_error(parquet_fleet):
+    assert cli("scan", parquet_fleet, "--scheduler", "tcp://127.0.0.1:9").exit_code == 2

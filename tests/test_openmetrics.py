@@ -168,7 +168,7 @@ tests:
           - exp_labels: {severity: ticket, namespace: shop, pod: a}
             exp_annotations:
               summary: "Memory leak in shop/a"
-              description: "detector judged this series leaking (score 0.93); see the nightly scan's report for the onset and the evidence."
+              description: "detector judged this series leaking (score 0.93)"
 """)
     check = subprocess.run([PROMTOOL or "/usr/bin/promtool", "test", "rules", "test.yml"],
                            cwd=tmp_path, capture_output=True)

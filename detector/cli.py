@@ -181,6 +181,7 @@ def scan(
         done = {}
         if output is not None:
             jpath = journal_path(output)
+            from_output = False
             if resume:
                 done = read_journal(jpath, header)
                 if not done and not jpath.exists() and output.exists():
@@ -189,7 +190,11 @@ def scan(
                                    "scanning everything again", err=True)
                     else:
                         done = {r.series: r for r in read_results(output, fmt.value)}
+                        from_output = True
             journal = Journal(jpath, header, resume=resume)
+            if from_output:  # so a second interruption still knows them
+                for r in done.values():
+                    journal.append(r)
         # (2) the fleet runner
         progress = _progress()
         stream = run(source, limits=limits, config=Config(), executor=kind, workers=workers,

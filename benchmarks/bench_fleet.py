@@ -151,7 +151,8 @@ def main(argv=None):
     opts = ap.parse_args(argv)
     from benchmarks._results import machine_description, write_section
 
-    lines = ["## Fleet scan (`benchmarks/bench_fleet.py`)", "", machine_description(), ""]
+    title = "Fleet scan, the issue's target" if opts.target else "Fleet scan"
+    lines = [f"## {title} (`benchmarks/bench_fleet.py`)", "", machine_description(), ""]
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         if not opts.target:

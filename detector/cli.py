@@ -82,8 +82,8 @@ def _demo_files():
     return data, limits
 
 
-def _progress(total_hint: int | None):
-    """A rich progress bar on stderr when it is a terminal, else None."""
+def _progress():
+    """A rich progress bar on stderr when it is a terminal, else None (total may be unknown)."""
     if not sys.stderr.isatty():
         return None
     from rich.console import Console
@@ -99,10 +99,11 @@ def _warn(message: str) -> None:
 
 
 def _prometheus_series(url: str, target, *, start, end, range_, step, conn):
-    """Fetch the target's series lazily; return (series iterator, limits dict).
+    """Step 1 of a scan from Prometheus: (lazy series, limits dict, what was scanned).
 
     The limits dict is filled as shards arrive, before their series are
-    yielded.
+    yielded. What was scanned (for ``--resume``'s journal) names the server
+    without credentials, the query and the range.
     """
     import time as _time
 
@@ -120,12 +121,33 @@ def _prometheus_series(url: str, target, *, start, end, range_, step, conn):
     limits: dict = {}
     series = iter_prometheus(conn, request, limits=limits, shard_by=target.shard_by,
                              shard_selector=target.shard_selector, warn=_warn)
-    return series, limits
+    inputs = [f"prometheus {conn.where}",
+              target.query, f"{t_start:.0f}..{t_end:.0f}", f"step {request.step}"]
+    return series, limits, inputs
 
 
 def _fail(message: str, code: int):
     typer.echo(f"detector: error: {message}", err=True)
     raise typer.Exit(code)
+
+
+class Executor(str, Enum):
+    processes = "processes"
+    dask = "dask"
+
+
+def _open_source(paths, demo: bool, limits):
+    """Step 1 of a scan: a lazy iterable of Series, the limits, and what was scanned.
+
+    A new source (a server, a store) plugs in here and nowhere else.
+    """
+    from .sources.files import FileSource
+
+    if demo:
+        demo_path, demo_limits = _demo_files()
+        return FileSource([demo_path]), (limits if limits is not None else demo_limits), \
+            ["--demo"]
+    return FileSource(list(paths)), limits, [str(Path(p).resolve()) for p in paths]
 
 
 @app.command()
@@ -138,10 +160,26 @@ def scan(
     fmt: Format = typer.Option(Format.table, "--format", "-f", help="Output format."),
     output: Optional[Path] = typer.Option(None, "--output", "-o",
                                           help="Write results to FILE (atomically) "
-                                               "instead of standard output."),
+                                               "instead of standard output; progress is "
+                                               "journalled in FILE.journal meanwhile."),
     limit: Optional[str] = typer.Option(None, "--limit",
                                         help="Memory limit for every series, e.g. 2GiB, "
                                              "for time-to-limit."),
+    workers: int = typer.Option(1, "--workers", "-w", min=1,
+                                help="Worker processes (1: serial, in this process)."),
+    executor: Optional[Executor] = typer.Option(
+        None, "--executor", help="processes (default with --workers > 1) or dask.",
+        show_default=False),
+    scheduler: Optional[str] = typer.Option(
+        None, "--scheduler", help="Dask scheduler address (tcp://host:8786) for "
+                                  "--executor dask; without it a local cluster of --workers "
+                                  "processes is started."),
+    resume: bool = typer.Option(False, "--resume",
+                                help="Skip series already in --output's journal (or in the "
+                                     "finished --output): an interrupted scan continues."),
+    openmetrics: Optional[Path] = typer.Option(
+        None, "--openmetrics", help="Also write the results as Prometheus metrics to FILE "
+                                    "(for node_exporter's textfile collector), atomically."),
     prometheus: P.PrometheusURL = None,
     query: P.Query = None,
     metric: P.Metric = None,
@@ -178,9 +216,10 @@ def scan(
     """Scan series for memory leaks; one result per series."""
     local = dict(locals())
     from .config import Config
-    from .fleet import scan as run_scan
-    from .outputs import render, write_atomic
-    from .sources import read_path
+    from .fleet import run
+    from .journal import Journal, journal_path, read_journal
+    from .openmetrics import render_openmetrics
+    from .outputs import read_results, render, write_atomic
 
     if sum((bool(demo), bool(paths), prometheus is not None)) > 1:
         raise typer.BadParameter("give one of PATHS, --demo or --prometheus")
@@ -192,51 +231,90 @@ def scan(
                                  "--step need --prometheus URL")
     if fmt is Format.parquet and output is None:
         raise typer.BadParameter("--format parquet needs --output FILE")
-    if output is not None and not output.parent.exists():
-        raise typer.BadParameter(f"directory {str(output.parent)!r} does not exist",
-                                 param_hint="--output")
+    if resume and output is None:
+        raise typer.BadParameter("--resume needs --output FILE (where progress is kept)")
+    if scheduler and executor is not Executor.dask:
+        raise typer.BadParameter("--scheduler needs --executor dask")
+    for opt, target in (("--output", output), ("--openmetrics", openmetrics)):
+        if target is not None and not target.parent.exists():
+            raise typer.BadParameter(f"directory {str(target.parent)!r} does not exist",
+                                     param_hint=opt)
     limits: dict | float | None = parse_size(limit) if limit else None
+    kind = executor.value if executor else ("processes" if workers > 1 else "serial")
 
+    results = []
+    journal = None
     try:
+        # (1) the source: a lazy iterable of Series, and the limits
         if prometheus is not None:
-            series, found_limits = _prometheus_series(
+            source, found_limits, inputs = _prometheus_series(
                 prometheus, P.target(query, metric, selector, shard_by), start=start, end=end,
                 range_=range_, step=step,
                 conn=P.connection(prometheus, **{k: local[k] for k in P.CONNECTION_OPTIONS}))
             limits = limits if limits is not None else found_limits
         else:
-            if demo:
-                demo_path, demo_limits = _demo_files()
-                files = [demo_path]
-                limits = limits if limits is not None else demo_limits
-            else:
-                files = list(paths)
-                for p in files:  # fail before any work on a file that is not there
-                    if not p.exists():
-                        raise InputError("no such file", source=str(p))
-            series = [s for p in files for s in read_path(p)]
-        total = len(series) if isinstance(series, list) else None
-        progress = _progress(total) if total is None or total > 20 else None
-        results = []
+            source, limits, inputs = _open_source(paths, demo, limits)
+        header = {"inputs": inputs, "limit": limit}
+        done = {}
+        if output is not None:
+            jpath = journal_path(output)
+            from_output = False
+            if resume:
+                done = read_journal(jpath, header)
+                if not done and not jpath.exists() and output.exists():
+                    if fmt is Format.table:
+                        typer.echo("detector: note: a table cannot be read back; "
+                                   "scanning everything again", err=True)
+                    else:
+                        done = {r.series: r for r in read_results(output, fmt.value)}
+                        from_output = True
+            journal = Journal(jpath, header, resume=resume)
+            if from_output:  # so a second interruption still knows them
+                for r in done.values():
+                    journal.append(r)
+        # (2) the fleet runner
+        progress = _progress()
+        stream = run(source, limits=limits, config=Config(), executor=kind, workers=workers,
+                     scheduler=scheduler, done=done)
         if progress is not None:
             with progress:
-                task = progress.add_task("scan", total=total)
-                for r in run_scan(series, limits=limits, config=Config()):
+                task = progress.add_task("scan", total=None)
+                for r in stream:
                     results.append(r)
+                    if journal is not None and r.series not in done:
+                        journal.append(r)
                     progress.advance(task)
         else:
-            results = list(run_scan(series, limits=limits, config=Config()))
+            for r in stream:
+                results.append(r)
+                if journal is not None and r.series not in done:
+                    journal.append(r)
+        for note in source.notes if hasattr(source, "notes") else ():
+            typer.echo(f"detector: note: {note}", err=True)
     except InputError as exc:
+        if journal is not None:
+            journal.close()
         _fail(str(exc), EXIT_INPUT)
     except SourceUnreachable as exc:
+        if journal is not None:
+            journal.close()
         _fail(str(exc), EXIT_UNREACHABLE)
+    except BaseException:
+        if journal is not None:
+            journal.close()
+        raise
 
+    # (3) the outputs
     data = render(results, fmt.value)
     if output is not None:
         write_atomic(data, output)
     else:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
+    if openmetrics is not None:
+        write_atomic(render_openmetrics(results), openmetrics)
+    if journal is not None:
+        journal.remove()
     for r in results:
         if r.error:
             typer.echo(f"detector: series {r.series}: {r.error}", err=True)

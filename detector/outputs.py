@@ -54,6 +54,65 @@ def write_atomic(data: bytes, path: str | Path) -> None:
         raise
 
 
+def read_results(path: str | Path, fmt: str) -> list[ScanResult]:
+    """Read back the results of a finished scan written as json, csv or parquet.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        An output file of ``detector scan --output``.
+    fmt : str
+        ``"json"``, ``"csv"`` or ``"parquet"`` (a table cannot be read back).
+
+    Returns
+    -------
+    list of ScanResult
+        In file order, without labels (outputs do not hold them).
+
+    Raises
+    ------
+    InputError
+        The file cannot be parsed as ``fmt``.
+    """
+    from .errors import InputError
+
+    path = Path(path)
+    try:
+        if fmt == "json":
+            rows_ = json.loads(path.read_text())
+        elif fmt in ("csv", "parquet"):
+            import pandas as pd
+
+            frame = pd.read_csv(path) if fmt == "csv" else pd.read_parquet(path)
+            rows_ = [_unframe(row) for row in frame.to_dict("records")]
+        else:
+            raise InputError(f"cannot read results back from a {fmt} file", source=str(path))
+        return [ScanResult.from_record(row) for row in rows_]
+    except (ValueError, KeyError, TypeError, OSError) as exc:
+        if isinstance(exc, InputError):
+            raise
+        raise InputError(f"cannot read previous results: {exc}", source=str(path)) from None
+
+
+def _unframe(row: dict) -> dict:
+    """Inverse of the flattening :func:`_frame` does (JSON columns, NaN as missing)."""
+    out = {}
+    for key, value in row.items():
+        if isinstance(value, float) and not math.isfinite(value):
+            value = None
+        if key in ("changepoints", "evidence") and isinstance(value, str):
+            value = json.loads(value)
+        if hasattr(value, "item"):  # numpy scalar
+            value = value.item()
+        out[key] = value
+    if isinstance(out.get("leak"), (int, float)) and out.get("leak") is not None:
+        out["leak"] = bool(out["leak"])
+    for key in ("onset", "period", "time_to_limit", "score", "slope"):
+        if isinstance(out.get(key), int) and not isinstance(out.get(key), bool):
+            out[key] = float(out[key])
+    return out
+
+
 def _frame(results: Sequence[ScanResult]):
     import pandas as pd
 
@@ -104,18 +163,17 @@ def render_table(results: Sequence[ScanResult]) -> str:
             "time to limit")
     body = []
     for r in results:
-        if r.report is None:
+        if r.fields is None:
             body.append((r.series, "error", r.error or "", "", "", "", "", ""))
             continue
-        rep = r.report
-        body.append((r.series, rep.verdict, rep.pattern, f"{rep.score:.2f}",
-                     human_bytes_rate(rep.slope), human_time(rep.onset),
-                     human_duration(rep.period), human_duration(rep.time_to_limit)))
+        body.append((r.series, r.get("verdict"), r.get("pattern"), f"{r.get('score'):.2f}",
+                     human_bytes_rate(r.get("slope")), human_time(r.get("onset")),
+                     human_duration(r.get("period")), human_duration(r.get("time_to_limit"))))
     widths = [max(len(str(x)) for x in col) for col in zip(head, *body)]
     lines = ["  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip()
              for row in (head, *body)]
     n_leak = sum(r.leak for r in results)
-    n_err = sum(r.report is None for r in results)
+    n_err = sum(r.fields is None for r in results)
     summary = f"{len(results)} series: {n_leak} leaking"
     if n_err:
         summary += f", {n_err} failed"

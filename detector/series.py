@@ -127,6 +127,10 @@ class Series:
     def __len__(self) -> int:
         return int(self.values.shape[0])
 
+    def __reduce__(self):
+        # picklable for worker processes (a mappingproxy is not), arrays kept read-only
+        return (_restore, (self.id, self.timestamps, self.values, dict(self.labels), self.meta))
+
     @property
     def interval(self) -> float:
         """Estimated sampling interval (seconds); NaN when unknown."""
@@ -285,3 +289,11 @@ def _build(series_id: str, ts: np.ndarray, vals: np.ndarray,
     vals.setflags(write=False)
     lab = MappingProxyType({str(k): str(v) for k, v in (labels or {}).items()})
     return Series(id=str(series_id), timestamps=ts, values=vals, labels=lab, meta=meta)
+
+
+def _restore(series_id, ts, vals, labels, meta) -> Series:
+    """Rebuild a pickled :class:`Series` (already validated: no checks repeated)."""
+    ts.setflags(write=False)
+    vals.setflags(write=False)
+    return Series(id=series_id, timestamps=ts, values=vals,
+                  labels=MappingProxyType(dict(labels)), meta=meta)

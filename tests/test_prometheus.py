@@ -221,13 +221,15 @@ def _cli(*args, timeout=300):
                           capture_output=True, text=True, timeout=timeout)
 
 
-def test_cli_scan_flags_exactly_the_leaking_containers(server, tmp_path):
-    out = tmp_path / "fleet.json"
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_cli_scan_flags_exactly_the_leaking_containers(server, tmp_path, workers):
+    # the issue's acceptance run: 24 containers x 17,281 points (chunked), 4 leaking
+    out, metrics = tmp_path / "fleet.json", tmp_path / "fleet.prom"
     query = ('max by (namespace, pod, container) '
              '(container_memory_working_set_bytes{container!="",container!="POD"})')
     done = _cli("--prometheus", server[0].url, "--query", query, "--start", str(START),
                 "--end", "2024-06-04T00:00:00Z", "--step", "15s", "--format", "json",
-                "--output", str(out))
+                "--output", str(out), "--openmetrics", str(metrics), "--workers", workers)
     assert done.returncode == 1, done.stderr
     rows = json.loads(out.read_text())
     assert len(rows) == 24
@@ -235,6 +237,16 @@ def test_cli_scan_flags_exactly_the_leaking_containers(server, tmp_path):
                for r in rows if r["leak"]}
     assert flagged == LEAKING
     assert all(r["verdict"] != "error" for r in rows)
+    # the textfile-collector file: one detector_leak{...} 1 per leaking container, with the
+    # series' own labels, and 0 for the others
+    text = metrics.read_text()
+    firing = re.findall(r"^detector_leak\{([^}]*)\} 1$", text, re.M)
+    assert {re.search(r'container="([^"]*)"', f).group(1) for f in firing} == LEAKING
+    assert all('namespace="' in f and 'pod="' in f for f in firing)
+    assert len(re.findall(r"^detector_leak\{[^}]*\} 0$", text, re.M)) == 20
+    check = subprocess.run(["promtool", "check", "metrics"], input=text, text=True,
+                           capture_output=True)
+    assert check.returncode == 0, check.stderr + check.stdout
 
 
 def test_cli_metric_preset_with_range_and_limits(server, tmp_path):

@@ -32,6 +32,14 @@ def read_path(path: str | Path) -> Iterator[Series]:
         Missing or unreadable file, unknown suffix, or bad content (naming the
         line).
     """
+    return read_whole(path)
+
+
+def read_whole(path: str | Path) -> Iterator[Series]:
+    """Read a file whole and split it into series (any layout, any row order).
+
+    Same parameters and errors as :func:`read_path`.
+    """
     path = Path(path)
     name = path.name.lower()
     if not path.exists():

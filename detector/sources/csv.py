@@ -43,10 +43,53 @@ def read_csv(path: str | Path) -> Iterator[Series]:
     for suffix in (".gz", ".csv", ".tsv", ".txt"):
         if stem.lower().endswith(suffix):
             stem = stem[: -len(suffix)]
-    delimiter = "\t" if ".tsv" in path.name.lower() else ","
-    table = _read_table(path, delimiter)
+    table = _read_table(path, _delimiter(path))
     return table_to_series(table, source=source, default_id=stem,
                            locate=lambda row: physical_line(path, row + 2))
+
+
+def _delimiter(path: Path) -> str:
+    return "\t" if ".tsv" in Path(path).name.lower() else ","
+
+
+#: Bytes of CSV parsed per block when streaming.
+STREAM_BLOCK = 16 << 20
+
+
+def open_csv_stream(path: str | Path, columns: list[str] | None) -> Iterator[pa.RecordBatch]:
+    """Record batches of a long CSV file, parsed block by block (bounded memory).
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        A long-format CSV (``.gz`` decompressed on the fly).
+    columns : list of str, optional
+        Only these columns (all when None).
+
+    Yields
+    ------
+    pyarrow.RecordBatch
+        Key and label columns as dictionaries, ``value`` as float64 (a value
+        that is not a number raises ``pyarrow.ArrowInvalid``; callers then read
+        the file whole for the exact message).
+    """
+    path = Path(path)
+    delimiter = _delimiter(path)
+    with _open_binary(path) as fh:
+        head = fh.read(1 << 16)
+    types = _label_column_types(head, delimiter)
+    first = head.split(b"\n", 1)[0].decode("utf-8", errors="replace").rstrip("\r")
+    for name in next(_csv.reader([first], delimiter=delimiter), []):
+        if name.strip().lower() == "value":
+            types[name] = pa.float64()
+    convert = pacsv.ConvertOptions(column_types=types, include_columns=columns or [])
+    try:
+        reader = pacsv.open_csv(path, read_options=pacsv.ReadOptions(block_size=STREAM_BLOCK),
+                                parse_options=pacsv.ParseOptions(delimiter=delimiter),
+                                convert_options=convert)
+    except OSError as exc:
+        raise InputError(f"cannot read file: {exc}", source=str(path)) from None
+    yield from reader
 
 
 def _open_binary(path: Path):

@@ -1,0 +1,116 @@
+"""Scan results as metrics for node_exporter's textfile collector.
+
+The Prometheus text exposition format (what the textfile collector reads from
+``*.prom`` files), one gauge family per quantity:
+
+* ``detector_leak`` 1 when the series leaks, else 0;
+* ``detector_leak_score`` the confidence in [0, 1];
+* ``detector_growth_bytes_per_second`` the growth of the latest regime
+  (value units per second: bytes/s for memory);
+* ``detector_time_to_limit_seconds`` seconds until the limit at that growth;
+* ``detector_scan_error`` 1 for a series that could not be analysed (then it
+  has no other sample);
+* ``detector_scan_timestamp_seconds`` when the file was written (no labels),
+  so an alert can fire when the nightly scan stops running.
+
+A sample whose value is None or NaN is left out. Labels are the series' own
+(names sanitised to ``[a-zA-Z_][a-zA-Z0-9_]*``, ``__name__`` dropped); a series
+without labels gets ``series="<id>"``, and so does a series whose labels
+another series also has (they would collide).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from typing import Iterable
+
+from .fleet import ScanResult
+
+#: (metric name, help text, how to get the value from a result).
+GAUGES = (
+    ("detector_leak", "1 when the series' latest regime is leaking memory, else 0.",
+     lambda r: None if r.fields is None else (1.0 if r.leak else 0.0)),
+    ("detector_leak_score", "Confidence that the series leaks, in [0, 1].",
+     lambda r: r.get("score")),
+    ("detector_growth_bytes_per_second",
+     "Growth of the latest regime in value units per second (bytes/s for memory).",
+     lambda r: r.get("slope")),
+    ("detector_time_to_limit_seconds",
+     "Seconds after the last sample until the memory limit is reached at the current growth.",
+     lambda r: r.get("time_to_limit")),
+    ("detector_scan_error", "1 when the series could not be analysed.",
+     lambda r: 1.0 if r.fields is None else None),
+)
+
+_BAD_NAME_CHARS = re.compile(r"[^a-zA-Z0-9_]")
+
+
+def sanitize_label_name(name: str) -> str:
+    """A valid Prometheus label name: other characters become ``_``, no leading digit."""
+    name = _BAD_NAME_CHARS.sub("_", str(name)) or "_"
+    return "_" + name if name[0].isdigit() else name
+
+
+def escape_label_value(value: str) -> str:
+    r"""Escape ``\``, ``"`` and newline as the text format requires."""
+    return str(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def _label_set(result: ScanResult) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for name, value in result.labels.items():
+        if name == "__name__":
+            continue
+        out.setdefault(sanitize_label_name(name), str(value))
+    return out or {"series": result.series}
+
+
+def _format_value(value: float) -> str:
+    """A sample value: integers as integers (``detector_leak{...} 1``), others exactly."""
+    v = float(value)
+    return str(int(v)) if v.is_integer() and abs(v) < 2 ** 53 else repr(v)
+
+
+def render_openmetrics(results: Iterable[ScanResult], *, now: float | None = None) -> bytes:
+    """Serialise results in the Prometheus text format for the textfile collector.
+
+    Parameters
+    ----------
+    results : iterable of ScanResult
+    now : float, optional
+        Unix seconds for ``detector_scan_timestamp_seconds``; default the current time.
+
+    Returns
+    -------
+    bytes
+        UTF-8 text, ``\n`` line ends, each family with ``# HELP`` and ``# TYPE gauge``.
+    """
+    results = list(results)
+    sets = [_label_set(r) for r in results]
+    keys = [tuple(sorted(s.items())) for s in sets]
+    seen: dict[tuple, int] = {}
+    for k in keys:
+        seen[k] = seen.get(k, 0) + 1
+    for r, s, k in zip(results, sets, keys):
+        if seen[k] > 1 and "series" not in s:
+            s["series"] = r.series
+        elif seen[k] > 1:
+            s["detector_series"] = r.series
+    texts = ["{" + ",".join(f'{n}="{escape_label_value(v)}"' for n, v in s.items()) + "}"
+             for s in sets]
+    lines: list[str] = []
+    for name, help_text, get in GAUGES:
+        lines += [f"# HELP {name} {help_text}", f"# TYPE {name} gauge"]
+        for r, labels in zip(results, texts):
+            value = get(r)
+            if value is None or (isinstance(value, float) and math.isnan(value)):
+                continue
+            lines.append(f"{name}{labels} {_format_value(value)}")
+    stamp = time.time() if now is None else now
+    lines += ["# HELP detector_scan_timestamp_seconds Unix time the scan results were written.",
+              "# TYPE detector_scan_timestamp_seconds gauge",
+              f"detector_scan_timestamp_seconds {_format_value(stamp)}"]
+    return ("\n".join(lines) + "\n").encode()
+

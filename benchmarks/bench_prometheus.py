@@ -139,6 +139,8 @@ def main(argv=None):
     import httpx
 
     body = "\n".join([
+        "## Prometheus fetch rate (`benchmarks/bench_prometheus.py`)",
+        "",
         machine_description(),
         "",
         f"Real Prometheus ({_prometheus_version()}) on 127.0.0.1, backfilled with promtool: "

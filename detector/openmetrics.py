@@ -59,11 +59,20 @@ def escape_label_value(value: str) -> str:
 
 
 def _label_set(result: ScanResult) -> dict[str, str]:
+    """The series' own labels; a named series (a file's ``name{labels}``) also keeps its name.
+
+    A Prometheus series (id ``{labels}``, or ``metric{labels}`` with a ``__name__`` label) is
+    exported with its labels only; a series from a file carries its name as ``series`` so
+    that ``checkout-api{namespace="shop"}`` does not become just ``{namespace="shop"}``.
+    """
     out: dict[str, str] = {}
     for name, value in result.labels.items():
         if name == "__name__":
             continue
         out.setdefault(sanitize_label_name(name), str(value))
+    name = result.series.split("{", 1)[0]
+    if name and "__name__" not in result.labels and "series" not in out:
+        out = {"series": name, **out}
     return out or {"series": result.series}
 
 

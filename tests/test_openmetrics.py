@@ -73,11 +73,11 @@ def test_openmetrics_file_passes_promtool_and_matches_json(labelled_csv, tmp_pat
         assert f"# HELP {name} " in text and f"# TYPE {name} gauge" in text
     samples = parse_samples(text)
     rows = {r["series"]: r for r in json.loads(out.read_text())}
-    # labels are the label columns (sanitised), not the series column: no collision here
+    # labels are the series' name and its label columns (sanitised)
     assert {k[1] for k in samples if k[0] == "detector_leak"} == {
-        frozenset({("k8s_namespace", "shop"), ("_1pod", 'app "blue"\\1')}),
-        frozenset({("k8s_namespace", "shop"), ("_1pod", "line\nbreak")}),
-        frozenset({("k8s_namespace", "ops"), ("_1pod", "x")})}
+        frozenset({("series", "leaky"), ("k8s_namespace", "shop"), ("_1pod", 'app "blue"\\1')}),
+        frozenset({("series", "flat"), ("k8s_namespace", "shop"), ("_1pod", "line\nbreak")}),
+        frozenset({("series", "empty"), ("k8s_namespace", "ops"), ("_1pod", "x")})}
     by_pod = {dict(k[1])["_1pod"]: k[1] for k in samples if k[0] == "detector_leak"}
     leaky = by_pod['app "blue"\\1']
     flat = by_pod["line\nbreak"]
@@ -113,7 +113,7 @@ def test_series_without_labels_and_errors(tmp_path):
     assert samples[("detector_leak", frozenset({("series", "a")}))] == 1.0
     assert samples[("detector_scan_error", frozenset({("series", "b")}))] == 1.0
     assert ("detector_leak", frozenset({("series", "b")})) not in samples
-    # c and d share {pod="p"}: each gets its series id too, so no sample collides
+    # c and d are named series: each keeps its name beside its labels
     assert samples[("detector_leak_score", frozenset({("pod", "p"), ("series", "c")}))] == 0.1
     assert ("detector_growth_bytes_per_second",
             frozenset({("pod", "p"), ("series", "c")})) not in samples  # NaN left out
@@ -173,3 +173,16 @@ tests:
     check = subprocess.run([PROMTOOL or "/usr/bin/promtool", "test", "rules", "test.yml"],
                            cwd=tmp_path, capture_output=True)
     assert check.returncode == 0, check.stdout.decode() + check.stderr.decode()
+
+
+def test_prometheus_series_keep_only_their_labels():
+    results = [ScanResult('{container="app",pod="a"}',
+                          fields={"leak": True, "score": 0.9, "slope": 1.0,
+                                  "time_to_limit": None},
+                          labels={"container": "app", "pod": "a"}),
+               ScanResult('up{job="x"}', fields={"leak": False, "score": 0.1, "slope": 0.0,
+                                                 "time_to_limit": None},
+                          labels={"__name__": "up", "job": "x"})]
+    samples = parse_samples(render_openmetrics(results, now=0).decode())
+    assert samples[("detector_leak", frozenset({("container", "app"), ("pod", "a")}))] == 1
+    assert samples[("detector_leak", frozenset({("job", "x")}))] == 0

@@ -14,19 +14,20 @@ The Prometheus text exposition format (what the textfile collector reads from
   so an alert can fire when the nightly scan stops running.
 
 A sample whose value is None or NaN is left out. Labels are the series' own
-(names sanitised to ``[a-zA-Z_][a-zA-Z0-9_]*``, ``__name__`` dropped); a series
-without labels gets ``series="<id>"``, and so does a series whose labels
-another series also has (they would collide).
+(names sanitised to ``[a-zA-Z_][a-zA-Z0-9_]*``, ``__name__`` dropped); a named
+series (a file's ``name{labels}``) also gets ``series="<name>"``, a series
+without any label ``series="<id>"``, and a series whose labels another series
+also has gets its id too (they would collide).
 """
 
 from __future__ import annotations
 
 import math
-import re
 import time
 from typing import Iterable
 
 from .fleet import ScanResult
+from .labels import escape_label_value, sanitize_label_name
 
 #: (metric name, help text, how to get the value from a result).
 GAUGES = (
@@ -43,20 +44,6 @@ GAUGES = (
     ("detector_scan_error", "1 when the series could not be analysed.",
      lambda r: 1.0 if r.fields is None else None),
 )
-
-_BAD_NAME_CHARS = re.compile(r"[^a-zA-Z0-9_]")
-
-
-def sanitize_label_name(name: str) -> str:
-    """A valid Prometheus label name: other characters become ``_``, no leading digit."""
-    name = _BAD_NAME_CHARS.sub("_", str(name)) or "_"
-    return "_" + name if name[0].isdigit() else name
-
-
-def escape_label_value(value: str) -> str:
-    r"""Escape ``\``, ``"`` and newline as the text format requires."""
-    return str(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-
 
 def _label_set(result: ScanResult) -> dict[str, str]:
     """The series' own labels; a named series (a file's ``name{labels}``) also keeps its name.

@@ -194,15 +194,20 @@ class OnlineDetector:
     def update_many(self, timestamps: Iterable[float], values: Iterable[float]
                     ) -> list[AlertEvent]:
         """Take a batch of samples (any order); return the alert events they caused."""
+        ts, vs = self._batch(timestamps, values)
+        events = []
+        for t, v in zip(ts.tolist(), vs.tolist()):
+            events += self.update(t, v)
+        return events
+
+    def _batch(self, timestamps, values) -> tuple[np.ndarray, np.ndarray]:
+        """Timestamps and values of a batch as float64 arrays, checked to match."""
         ts = np.asarray(timestamps, dtype=np.float64)
         vs = np.asarray(values, dtype=np.float64)
         if ts.shape != vs.shape or ts.ndim != 1:
             raise InputError(f"timestamps and values must be 1-D of equal length "
                              f"({ts.shape} vs {vs.shape})", source=self.series_id)
-        events = []
-        for t, v in zip(ts.tolist(), vs.tolist()):
-            events += self.update(t, v)
-        return events
+        return ts, vs
 
     def catch_up(self, timestamps: Iterable[float], values: Iterable[float]
                  ) -> list[AlertEvent]:
@@ -225,11 +230,7 @@ class OnlineDetector:
         list of AlertEvent
             At most one.
         """
-        ts = np.asarray(timestamps, dtype=np.float64)
-        vs = np.asarray(values, dtype=np.float64)
-        if ts.shape != vs.shape or ts.ndim != 1:
-            raise InputError(f"timestamps and values must be 1-D of equal length "
-                             f"({ts.shape} vs {vs.shape})", source=self.series_id)
+        ts, vs = self._batch(timestamps, values)
         if ts.size == 0:
             return []
         for t, v in zip(ts.tolist(), vs.tolist()):

@@ -26,7 +26,7 @@ import numpy as np
 
 from .config import Config
 from .errors import InputError, SourceUnreachable
-from .sources.prometheus import Connection, PrometheusClient, RangeQuery, _limits
+from .sources.prometheus import Connection, PrometheusClient, RangeQuery, fetch_limits
 from .stream import AlertEvent, OnlineDetector
 
 _MAGIC = b"DTWATCH"
@@ -115,7 +115,7 @@ class Watcher:
             if self.last_end is None or set(fetched) - set(self.detectors):
                 request = RangeQuery(self.watched.query, start, now, self.step,
                                      self.watched.limit_queries)
-                self.limits.update(_limits(client, request, self.step, fetched, self.warn))
+                self.limits.update(fetch_limits(client, request, self.step, fetched, self.warn))
         events: list[AlertEvent] = []
         latest = self.last_end
         for key in sorted(fetched):
@@ -131,8 +131,10 @@ class Watcher:
             new = ts > seen
             if new.any():
                 events.extend(det.catch_up(ts[new], vals[new]))
-                latest = max(latest if latest is not None else -np.inf, float(ts[new][-1]))
-        self.last_end = now if latest is None else max(latest, self.last_end or -np.inf)
+                newest = float(ts[new][-1])
+                latest = newest if latest is None else max(latest, newest)
+        # the next poll starts after the newest sample seen (a lagging server catches up)
+        self.last_end = now if latest is None else latest
         return events
 
     def leaking(self) -> list[str]:

@@ -42,6 +42,7 @@ from urllib.parse import urlsplit, urlunsplit
 import numpy as np
 
 from ..errors import InputError, SourceUnreachable
+from ..labels import escape_label_value
 from ..series import Series
 
 #: Prometheus' limit on the points of one series in one range query.
@@ -257,8 +258,7 @@ class PrometheusClient:
                         self._warn(f"{what} warns: {w}")
                     return body["data"]
                 server_error = _server_error(body)
-                if resp.status_code in (400, 422) or (
-                        400 <= resp.status_code < 500 and resp.status_code not in (408, 429)):
+                if 400 <= resp.status_code < 500 and resp.status_code not in (408, 429):
                     hint = ""
                     if resp.status_code in (401, 403):
                         hint = " (check the token, basic auth or tenant header)"
@@ -414,13 +414,9 @@ def series_id(labels: Mapping[str, str]) -> str:
     Label values are escaped as PromQL does (``\\``, ``"`` and newlines).
     """
     name = labels.get("__name__", "")
-    body = ",".join(f'{k}="{_escape(v)}"' for k, v in sorted(labels.items())
+    body = ",".join(f'{k}="{escape_label_value(v)}"' for k, v in sorted(labels.items())
                     if k != "__name__")
     return f"{name}{{{body}}}"
-
-
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
 def _fmt(x: float) -> str:
@@ -706,19 +702,18 @@ def iter_prometheus(connection: Connection, request: RangeQuery, *,
             values = client.api(f"label/{shard_by}/values", {
                 "match[]": shard_selector, "start": _fmt(request.start),
                 "end": _fmt(request.end)})
-            values = [str(v) for v in values or ()] + [""]
-            shards = [RangeQuery(_add_matchers(request.query, f'{shard_by}="{_escape(v)}"'),
-                                 request.start, request.end, step,
-                                 tuple(_add_matchers(q, f'{shard_by}="{_escape(v)}"')
-                                       for q in request.limit_queries))
-                      for v in values]
+            matchers = [f'{shard_by}="{escape_label_value(str(v))}"' for v in values or ()]
+            matchers.append(f'{shard_by}=""')  # the series without the label
+            shards = [RangeQuery(_add_matchers(request.query, m), request.start, request.end,
+                                 step, tuple(_add_matchers(q, m) for q in request.limit_queries))
+                      for m in matchers]
         seen = 0
         for shard in shards:
             fetched = client.fetch(shard.query, shard.start, shard.end, step,
                                    on_chunk=on_chunk)
             if not fetched:
                 continue
-            limits.update(_limits(client, shard, step, fetched, warn))
+            limits.update(fetch_limits(client, shard, step, fetched, warn))
             for key in sorted(fetched):
                 labels, ts, vals = fetched.pop(key)
                 seen += 1
@@ -729,13 +724,31 @@ def iter_prometheus(connection: Connection, request: RangeQuery, *,
                              source="--prometheus")
 
 
-def _limits(client: PrometheusClient, request: RangeQuery, step: float,
+def fetch_limits(client: PrometheusClient, request: RangeQuery, step: float,
             fetched: Mapping[str, tuple], warn: Warn) -> dict[str, float]:
     """Last finite positive limit per series id.
 
     The limit queries are tried in order; a series takes its limit from the
     first query that has one for it (a cluster may run cAdvisor limits for
     some containers and only kube-state-metrics for others).
+
+    Parameters
+    ----------
+    client : PrometheusClient
+    request : RangeQuery
+        Its range and ``limit_queries``.
+    step : float
+        Seconds between points of the memory series (limits use a coarser
+        step: at most 1,000 points).
+    fetched : mapping
+        Series id -> ``(labels, timestamps, values)`` of the memory series.
+    warn : callable
+        Receives a line for a limit query that fails.
+
+    Returns
+    -------
+    dict
+        Series id -> limit (value units, bytes); series without one are absent.
     """
     if not request.limit_queries:
         return {}

@@ -16,7 +16,7 @@ import importlib
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "analyze": "detector.pipeline",
+    "analyze": "detector.analysis.pipeline",
     "Report": "detector.report",
     "Config": "detector.config",
     "Series": "detector.series",

@@ -97,7 +97,7 @@ def analyze_series(series: Series, *, limit: float | None = None,
     -------
     ScanResult
     """
-    from .pipeline import judge
+    from .analysis.pipeline import judge
 
     labels = dict(series.labels)
     try:
@@ -185,7 +185,7 @@ def warm_up(config: Config | None = None) -> None:
     Takes about 0.5 s with a warm cache, 10-20 s cold.
     """
     from .evaluate.synthetic import generate
-    from .pipeline import judge
+    from .analysis.pipeline import judge
 
     config = config or Config()
     for i, pattern in enumerate(("gc_floor_growth", "restart_loop", "periodic_growth",

@@ -286,7 +286,7 @@ class OnlineDetector:
 
     # ------------------------------------------------------------------ verdicts
     def _analyze(self) -> Report:
-        from .pipeline import analyze
+        from .analysis.pipeline import analyze
 
         return analyze(self.values.copy(), self.timestamps.copy(), limit=self.limit,
                        config=self.config, series_id=self.series_id)

@@ -122,7 +122,7 @@ def test_usage_errors_exit_2(args):
 
 def test_series_that_fails_is_reported_and_others_finish(tmp_path, monkeypatch):
     """A series whose analysis raises is recorded; the rest are still judged."""
-    import detector.pipeline as pipeline
+    import detector.analysis.pipeline as pipeline
 
     real = pipeline.judge
 

@@ -223,7 +223,7 @@ def test_cli_series_error_gives_exit_2_when_none_leaks(tmp_path):
 # ---- resume ------------------------------------------------------------------------------
 
 def test_run_does_not_analyse_series_already_done(parquet_fleet, serial_rows, monkeypatch):
-    import detector.pipeline as pipeline
+    import detector.analysis.pipeline as pipeline
 
     first = {r["series"]: ScanResult.from_record(r) for r in serial_rows[:5]}
     seen = []

@@ -72,7 +72,7 @@ def _num(v):
 
 def our_detector(t, v, limit) -> BaselineResult:
     """``detector.analyze`` as a baseline-shaped function."""
-    from ..pipeline import analyze
+    from ..analysis.pipeline import analyze
 
     rep = analyze(v, t, limit=limit)
     return BaselineResult(rep.leak, rep.onset)

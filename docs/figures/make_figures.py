@@ -15,11 +15,11 @@ import numpy as np  # noqa: E402
 
 import detector  # noqa: E402
 from detector.config import Config  # noqa: E402
-from detector.floor import floor_points  # noqa: E402
-from detector.pipeline import _clean  # noqa: E402
-from detector.regularise import bin_series  # noqa: E402
-from detector.restarts import find_lifetimes  # noqa: E402
-from detector.seasonality import find_period  # noqa: E402
+from detector.analysis.floor import floor_points  # noqa: E402
+from detector.analysis.pipeline import _clean  # noqa: E402
+from detector.analysis.regularise import bin_series  # noqa: E402
+from detector.analysis.restarts import find_lifetimes  # noqa: E402
+from detector.analysis.seasonality import find_period  # noqa: E402
 
 OUT = Path(__file__).parent
 DAY = 86400.0

@@ -17,15 +17,15 @@ import math
 
 import numpy as np
 
-from .config import Config
-from .errors import InputError
+from ..config import Config
+from ..errors import InputError
 from .floor import floor_points
 from .regimes import RegimeVerdict, judge_floor
 from .regularise import bin_series
-from .report import Report
+from ..report import Report
 from .restarts import find_lifetimes
 from .seasonality import DAY, Period, find_period
-from .series import Series, _build
+from ..series import Series, _build
 
 
 def analyze(values, timestamps=None, *, limit=None, config: Config | None = None,

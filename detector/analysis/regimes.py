@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .config import Config
+from ..config import Config
 from .floor import Floor
 
 #: At most this many points are segmented (longer floors are averaged down).
@@ -119,7 +119,7 @@ def trend_test(y: np.ndarray) -> tuple[float, float, float]:
     """
     from scipy.special import ndtr
 
-    from .kernels import mann_kendall
+    from ..kernels import mann_kendall
 
     if y.shape[0] < 4 or np.ptp(y) == 0:
         return 1.0, 0.0, 1.0
@@ -180,7 +180,7 @@ def judge_floor(floor: Floor, *, level: float, period: float | None, config: Con
     """
     from scipy import stats
 
-    from .kernels import linear_segments, segment_fits, theil_sen, theil_sen_interval
+    from ..kernels import linear_segments, segment_fits, theil_sen, theil_sen_interval
 
     t_all, y_all = _reduce(floor.t, floor.y, MAX_POINTS)
     n = y_all.shape[0]

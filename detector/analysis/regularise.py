@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .kernels.binning import bin_stats
-from .series import Series
+from ..kernels.binning import bin_stats
+from ..series import Series
 
 
 @dataclass(frozen=True)

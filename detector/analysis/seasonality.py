@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .config import Config
+from ..config import Config
 
 DAY = 86400.0
 WEEK = 7 * DAY
@@ -41,7 +41,7 @@ class Period:
 
 def autocorrelation(x: np.ndarray, nlags: int) -> np.ndarray:
     """Sample autocorrelation of ``x`` (NaN treated as 0 after centring) by FFT."""
-    from .kernels import acf
+    from ..kernels import acf
 
     return acf(x, nlags)
 

@@ -41,10 +41,22 @@ def render(results: Sequence[ScanResult], fmt: str) -> bytes:
 
 
 def write_atomic(data: bytes, path: str | Path) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename."""
+    """Write ``data`` to ``path`` through a temporary file and a rename.
+
+    The file gets the permissions a plain ``open(path, "w")`` would give it
+    (those of the file it replaces, else 0666 less the umask), not the 0600
+    of a temporary file: a report is meant to be read by others.
+    """
     path = Path(path)
+    try:
+        mode = path.stat().st_mode & 0o7777
+    except OSError:
+        mask = os.umask(0o022)
+        os.umask(mask)
+        mode = 0o666 & ~mask
     fd, tmp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
         os.replace(tmp, path)
@@ -87,11 +99,22 @@ def read_results(path: str | Path, fmt: str) -> list[ScanResult]:
             rows_ = [_unframe(row) for row in frame.to_dict("records")]
         else:
             raise InputError(f"cannot read results back from a {fmt} file", source=str(path))
-        return [ScanResult.from_record(row) for row in rows_]
+        if not isinstance(rows_, list):
+            raise InputError("not the results of detector scan: expected a list of objects",
+                             source=str(path))
+        out = []
+        for number, row in enumerate(rows_, start=1):
+            if not isinstance(row, dict) or "series" not in row or "verdict" not in row or \
+                    (row["verdict"] != "error" and "leak" not in row):
+                raise InputError(f"result {number} is not a result of detector scan (needs "
+                                 "series, verdict and leak)", source=str(path))
+            out.append(ScanResult.from_record(row))
+        return out
     except (ValueError, KeyError, TypeError, OSError) as exc:
         if isinstance(exc, InputError):
             raise
-        raise InputError(f"cannot read previous results: {exc}", source=str(path)) from None
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise InputError(f"cannot read results: {reason}", source=str(path)) from None
 
 
 def _unframe(row: dict) -> dict:

@@ -1,0 +1,151 @@
+"""Which series of a scan get a drawing, and the traces behind those drawings.
+
+A report draws every leaking series, and any other asked for (``--plot-all``,
+``--plot SERIES``). Drawing needs the samples again, which a scan does not
+keep; the traces (:class:`detector.analysis.trace.Trace`, a few kilobytes
+each) are taken
+
+* as the scan goes (:class:`Keeper`): the series passing through this process
+  are held until their result arrives, then traced or dropped, so memory holds
+  only the series in flight;
+* or afterwards, by reading the source again (:func:`retrace`): what
+  ``detector report`` does with a saved scan, and what a scan does when worker
+  processes read the files themselves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Iterator, Mapping, Sequence
+
+from ..analysis.trace import Trace, trace
+from ..config import Config
+from ..errors import InputError
+from ..results import ScanResult
+from ..series import Series
+
+
+def matches(series_id: str, name: str) -> bool:
+    """Whether ``name`` names ``series_id``: the whole id, or its name before ``{``."""
+    return series_id == name or series_id.split("{", 1)[0] == name
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The series to draw.
+
+    Attributes
+    ----------
+    all : bool
+        Every series that was judged (``--plot-all``).
+    names : tuple of str
+        Ids (or names before ``{``) of series to draw too (``--plot``).
+    """
+
+    all: bool = False
+    names: tuple[str, ...] = ()
+
+    def wants(self, result: ScanResult) -> bool:
+        """Whether ``result``'s series gets a drawing (failed series never do)."""
+        if result.fields is None:
+            return False
+        return result.leak or self.all or any(matches(result.series, n) for n in self.names)
+
+    def unmatched(self, results: Sequence[ScanResult]) -> list[str]:
+        """The ``names`` that name no series of ``results``."""
+        return [n for n in self.names if not any(matches(r.series, n) for r in results)]
+
+
+class Keeper:
+    """Traces the wanted series of a running scan.
+
+    Parameters
+    ----------
+    selection : Selection
+    config : Config, optional
+        The configuration of the scan.
+    parallel : bool
+        The scan runs on worker processes: a source with units of its own (files
+        the workers read themselves) is then read again after the scan instead of
+        being routed through this process.
+
+    Examples
+    --------
+    >>> keeper = Keeper(Selection())                                # doctest: +SKIP
+    >>> for r in run(keeper.watch(source)): keeper.on_result(r)    # doctest: +SKIP
+    >>> traces = keeper.finish(source, results)                     # doctest: +SKIP
+    """
+
+    def __init__(self, selection: Selection, config: Config | None = None, *,
+                 parallel: bool = False):
+        self.selection = selection
+        self.config = config or Config()
+        self.parallel = parallel
+        self.traces: dict[str, Trace] = {}
+        self._pending: dict[str, Series] = {}
+        self._watched = False
+
+    def watch(self, source: Iterable[Series]) -> Iterable[Series]:
+        """The source to scan: ``source`` itself, or a view of it that lets series be kept."""
+        if self.parallel and hasattr(source, "units"):
+            return source
+        self._watched = True
+        return self._through(source)
+
+    def _through(self, source: Iterable[Series]) -> Iterator[Series]:
+        for s in source:
+            self._pending[s.id] = s
+            yield s
+
+    def on_result(self, result: ScanResult) -> None:
+        """Trace the result's series if it is wanted; let it go either way."""
+        series = self._pending.pop(result.series, None)
+        if series is not None and self.selection.wants(result):
+            self.traces[result.series] = trace(series, result.fields, self.config)
+
+    def finish(self, source: Iterable[Series], results: Sequence[ScanResult]) -> dict[str, Trace]:
+        """The traces of every wanted series (reading ``source`` again if it was not watched)."""
+        if self._watched:
+            return self.traces
+        return retrace(source, results, self.selection, self.config)
+
+
+def retrace(source: Iterable[Series], results: Sequence[ScanResult], selection: Selection,
+            config: Config | None = None, *, where: str = "the source") -> dict[str, Trace]:
+    """Read ``source`` again and trace the wanted series of ``results``.
+
+    Parameters
+    ----------
+    source : iterable of Series
+        What was scanned.
+    results : sequence of ScanResult
+        The scan's results (their fields are the reports drawn).
+    selection : Selection
+    config : Config, optional
+    where : str
+        How to name the source in errors.
+
+    Returns
+    -------
+    dict of str to Trace
+
+    Raises
+    ------
+    InputError
+        A wanted series is not in the source (any more).
+    """
+    config = config or Config()
+    wanted: Mapping[str, ScanResult] = {r.series: r for r in results if selection.wants(r)}
+    out: dict[str, Trace] = {}
+    for s in source:
+        r = wanted.get(s.id)
+        if r is not None and s.id not in out:
+            out[s.id] = trace(s, r.fields, config)
+            if len(out) == len(wanted):
+                break
+    missing = [sid for sid in wanted if sid not in out]
+    if missing:
+        more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
+        raise InputError(f"series {missing[0]}{more} of the results is not in {where}; "
+                         "give the files that were scanned")
+    return out

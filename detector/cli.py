@@ -19,6 +19,7 @@ import typer
 
 from . import __version__
 from . import cli_prometheus as P
+from . import cli_report as R
 from .errors import InputError, SourceUnreachable
 
 EXIT_OK, EXIT_LEAK, EXIT_INPUT, EXIT_UNREACHABLE = 0, 1, 2, 3
@@ -212,6 +213,9 @@ def scan(
     timeout: P.Timeout = 60.0,
     retries: P.Retries = 4,
     gzip: P.Gzip = False,
+    report: R.ReportFile = None,
+    plot_all: R.PlotAll = False,
+    plot: R.PlotSeries = None,
 ):
     """Scan series for memory leaks; one result per series."""
     local = dict(locals())
@@ -241,6 +245,9 @@ def scan(
                                      param_hint=opt)
     limits: dict | float | None = parse_size(limit) if limit else None
     kind = executor.value if executor else ("processes" if workers > 1 else "serial")
+    # --- HTML report (cli_report): checked now, traces kept as the scan goes
+    R.check_options(report, plot_all, plot)
+    keeper = R.keeper(report, plot_all, plot, parallel=kind != "serial")
 
     results = []
     journal = None
@@ -274,8 +281,9 @@ def scan(
                     journal.append(r)
         # (2) the fleet runner
         progress = _progress()
-        stream = run(source, limits=limits, config=Config(), executor=kind, workers=workers,
-                     scheduler=scheduler, done=done)
+        stream = run(keeper.watch(source) if keeper else source, limits=limits,
+                     config=Config(), executor=kind, workers=workers, scheduler=scheduler,
+                     done=done, on_result=keeper.on_result if keeper else None)
         if progress is not None:
             with progress:
                 task = progress.add_task("scan", total=None)
@@ -315,6 +323,13 @@ def scan(
         write_atomic(render_openmetrics(results), openmetrics)
     if journal is not None:
         journal.remove()
+    if keeper is not None:  # --- HTML report (cli_report)
+        try:
+            R.check_selection(keeper.selection, results)
+            R.write_report(report, results, keeper.finish(source, results),
+                           source=R.describe(inputs), workers=workers)
+        except InputError as exc:
+            _fail(str(exc), EXIT_INPUT)
     for r in results:
         if r.error:
             typer.echo(f"detector: series {r.series}: {r.error}", err=True)
@@ -511,6 +526,10 @@ def watch(
     except SourceUnreachable as exc:
         _fail(str(exc), EXIT_UNREACHABLE)
     raise typer.Exit(EXIT_OK)
+
+
+app.command("report")(R.report)
+app.command("plot")(R.plot)
 
 
 def main() -> None:

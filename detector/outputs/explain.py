@@ -179,8 +179,8 @@ def _leak_sentences(fields, ev) -> list[str]:
     ci = ""
     if isinstance(interval, (list, tuple)) and len(interval) == 2 and all(
             _num(x) is not None for x in interval):
-        ci = f" (95 % interval {growth({'slope': interval[0]})} to " \
-             f"{growth({'slope': interval[1]})})"
+        lo, hi = growth({"slope": interval[0]}), growth({"slope": interval[1]})
+        ci = f" (95 % interval {lo} to {hi})" if len({lo, hi, rate}) > 1 else ""
     out.append(f"The floor grows at {rate}{ci}{since}.")
     rel, dur = _num(regime.get("relative_growth")), _num(regime.get("duration"))
     p = _num(regime.get("mk_p"))
@@ -207,9 +207,10 @@ def _leak_sentences(fields, ev) -> list[str]:
         span = ""
         if isinstance(bounds, (list, tuple)) and len(bounds) == 2:
             lo, hi = (_num(b) for b in bounds)
-            if lo is not None:
-                span = f" (between {human_duration(lo)} and " \
-                       f"{human_duration(hi) if hi is not None else 'never'})"
+            shown = (human_duration(lo) if lo is not None else None,
+                     human_duration(hi) if hi is not None else "never")
+            if shown[0] is not None and len({shown[0], shown[1], human_duration(ttl)}) > 1:
+                span = f" (between {shown[0]} and {shown[1]})"
         out.append(f"At this rate it reaches {which} in {human_duration(ttl)}{span}.")
     elif limit is None and revealed is None:
         out.append("No memory limit was given, so no time to limit.")

@@ -265,6 +265,7 @@ def _value_html(value: Any, depth: int = 0) -> str:
 _HEAD = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
 <title>{title}</title>
 <style>{style}</style></head><body>"""
 

@@ -102,8 +102,8 @@ def draw(trace: Trace, ax, *, title: str | None = None) -> None:
                     color=SAMPLES, lw=0.6, edgecolor=SAMPLES)
     for k in np.unique(trace.floor_lifetime):
         sel = trace.floor_lifetime == k
-        ax.plot(_days(trace.floor_t[sel]), trace.floor_y[sel] / scale, color=FLOOR, lw=1.0,
-                zorder=2.1)
+        t, y = _broken_at_gaps(trace.floor_t[sel], trace.floor_y[sel])
+        ax.plot(_days(t), y / scale, color=FLOOR, lw=1.0, zorder=2.1)
     for r in trace.restarts:
         ax.axvline(_days(r), color=RESTART, lw=0.9, ls="--")
     for c in np.setdiff1d(trace.changepoints, trace.restarts):
@@ -125,6 +125,18 @@ def draw(trace: Trace, ax, *, title: str | None = None) -> None:
         ax.spines[side].set_visible(False)
     if title:
         ax.set_title(title, loc="left")
+
+
+def _broken_at_gaps(t: np.ndarray, y: np.ndarray, factor: float = 3.0):
+    """``(t, y)`` with a NaN inserted wherever the spacing exceeds ``factor`` times the
+    median spacing, so a line is not drawn across missing data."""
+    if t.shape[0] < 3:
+        return t, y
+    dt = np.diff(t)
+    cut = np.flatnonzero(dt > factor * np.median(dt)) + 1
+    if cut.size == 0:
+        return t, y
+    return (np.insert(t.astype(float), cut, np.nan), np.insert(y.astype(float), cut, np.nan))
 
 
 def legend_entries() -> list[tuple[str, dict]]:

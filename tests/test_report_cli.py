@@ -1,0 +1,182 @@
+"""detector scan --report, detector report, detector plot: outputs, exit codes, one-line errors."""
+
+import html
+import json
+import os
+import re
+import stat
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from detector.cli import app
+
+runner = CliRunner()
+
+
+def run(*args):
+    return runner.invoke(app, list(map(str, args)))
+
+
+def plotted(path):
+    return [html.unescape(s) for s in re.findall(
+        r'<article class="plot [^"]*" id="plot-\d+" data-series="([^"]*)"', path.read_text())]
+
+
+def one_line_error(res):
+    lines = res.stderr.strip().splitlines()
+    assert res.exit_code == 2, res.output
+    assert len(lines) == 1 and lines[0].startswith("detector: error: "), res.stderr
+    return lines[0]
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    d = tmp_path_factory.mktemp("report")
+    res = run("scan", "--demo", "-f", "json", "-o", d / "results.json", "--report",
+              d / "scan.html")
+    assert res.exit_code == 1, res.output
+    rows = json.loads((d / "results.json").read_text())
+    return d, rows
+
+
+@pytest.fixture(scope="module")
+def small_fleet(tmp_path_factory):
+    """Long CSV, two leaking series and one flat, with a label column."""
+    rng = np.random.default_rng(11)
+    t = np.arange(1_700_000_000, 1_700_000_000 + 2 * 86400, 60)
+    frames = []
+    for name, v in {"grow-a": 5e8 + (t - t[0]) * 3e3, "grow-b": 7e8 + (t - t[0]) * 2e3,
+                    "flat": np.full(t.size, 8e8)}.items():
+        frames.append(pd.DataFrame({"series": name, "timestamp": t, "team": "x",
+                                    "value": (v + rng.normal(0, 4e6, t.size)).round()}))
+    p = tmp_path_factory.mktemp("fleet") / "fleet.csv"
+    pd.concat(frames).to_csv(p, index=False)
+    return p
+
+
+def test_scan_report_plots_every_leaking_series(demo):
+    d, rows = demo
+    leaking = [r["series"] for r in rows if r["leak"]]
+    html = (d / "scan.html").read_text()
+    assert sorted(plotted(d / "scan.html")) == sorted(leaking)
+    assert "the bundled demo fleet" in html
+    assert os.stat(d / "scan.html").st_mode & stat.S_IROTH  # readable by others
+
+
+def test_report_from_saved_results_matches_the_scan(demo, tmp_path):
+    d, rows = demo
+    res = run("report", d / "results.json", "--demo", "-o", tmp_path / "r.html")
+    assert res.exit_code == 0, res.output
+    assert "32 series, 7 leaking, 7 plotted" in res.stderr
+    strip = lambda s: re.sub(r"report made [^.]*\.", "", s)  # noqa: E731
+    assert strip((tmp_path / "r.html").read_text()) == strip((d / "scan.html").read_text())
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_report_from_csv_and_parquet_results(small_fleet, tmp_path, fmt):
+    out = tmp_path / f"results.{fmt}"
+    res = run("scan", small_fleet, "-f", fmt, "-o", out)
+    assert res.exit_code == 1, res.output
+    res = run("report", out, small_fleet, "-o", tmp_path / "r.html", "--plot", "flat")
+    assert res.exit_code == 0, res.output
+    assert sorted(plotted(tmp_path / "r.html")) == ['flat{team="x"}', 'grow-a{team="x"}',
+                                                    'grow-b{team="x"}']
+
+
+def test_plot_all_and_plot_by_name(demo, tmp_path):
+    d, rows = demo
+    res = run("report", d / "results.json", "--demo", "-o", tmp_path / "all.html",
+              "--plot-all", "--workers", "2")
+    assert res.exit_code == 0, res.output
+    assert sorted(plotted(tmp_path / "all.html")) == sorted(r["series"] for r in rows)
+    res = run("report", d / "results.json", "--demo", "-o", tmp_path / "one.html",
+              "--plot", "frontend-8d2e", "--plot", 'thumbnailer-2f9a{namespace="media"}')
+    assert res.exit_code == 0, res.output
+    names = plotted(tmp_path / "one.html")
+    assert 'frontend-8d2e{namespace="shop"}' in names
+    assert 'thumbnailer-2f9a{namespace="media"}' in names and len(names) == 9
+
+
+def test_parallel_scan_reads_the_files_again_for_the_plots(small_fleet, tmp_path):
+    res = run("scan", small_fleet, "--workers", "2", "--report", tmp_path / "p.html")
+    assert res.exit_code == 1, res.output
+    res = run("scan", small_fleet, "--report", tmp_path / "s.html")
+    assert res.exit_code == 1, res.output
+    strip = lambda s: re.sub(r"report made [^.]*\.", "", s)  # noqa: E731
+    assert strip((tmp_path / "p.html").read_text()) == strip((tmp_path / "s.html").read_text())
+
+
+def test_zero_leaks_report_says_so(small_fleet, tmp_path):
+    flat = tmp_path / "flat.csv"
+    frame = pd.read_csv(small_fleet)
+    frame[frame.series == "flat"].to_csv(flat, index=False)
+    res = run("scan", flat, "--report", tmp_path / "r.html")
+    assert res.exit_code == 0, res.output
+    html = (tmp_path / "r.html").read_text()
+    assert "No leaking series: none of the 1 series scanned was judged a leak." in html
+    assert plotted(tmp_path / "r.html") == []
+
+
+def test_bad_inputs_get_one_line_errors(demo, tmp_path):
+    d, rows = demo
+    out = tmp_path / "r.html"
+    line = one_line_error(run("report", tmp_path / "missing.json", "--demo", "-o", out))
+    assert "missing.json: no such file" in line
+    (tmp_path / "torn.json").write_text(json.dumps(rows)[:500])
+    line = one_line_error(run("report", tmp_path / "torn.json", "--demo", "-o", out))
+    assert "torn.json: cannot read results" in line
+    (tmp_path / "other.json").write_text(json.dumps({"series": "x"}))
+    assert "not the results of detector scan" in one_line_error(
+        run("report", tmp_path / "other.json", "--demo", "-o", out))
+    (tmp_path / "rows.json").write_text(json.dumps([{"series": "x", "score": 1}]))
+    assert "result 1 is not a result" in one_line_error(
+        run("report", tmp_path / "rows.json", "--demo", "-o", out))
+    (tmp_path / "bad.parquet").write_bytes(b"PAR1 not really")
+    assert "bad.parquet: cannot read results" in one_line_error(
+        run("report", tmp_path / "bad.parquet", "--demo", "-o", out))
+    (tmp_path / "r.txt").write_text("x")
+    assert "expected the results of detector scan" in one_line_error(
+        run("report", tmp_path / "r.txt", "--demo", "-o", out))
+    # a series that is no longer in the source
+    gone = [dict(r) for r in rows]
+    first_leak = next(r for r in gone if r["leak"])
+    first_leak["series"] = "renamed-away"
+    (tmp_path / "gone.json").write_text(json.dumps(gone))
+    line = one_line_error(run("report", tmp_path / "gone.json", "--demo", "-o", out))
+    assert "series renamed-away of the results is not in the bundled demo fleet" in line
+    assert "unknown-series" in one_line_error(
+        run("report", d / "results.json", "--demo", "-o", out, "--plot", "unknown-series"))
+    assert "unknown-series" in one_line_error(
+        run("scan", "--demo", "--report", out, "--plot", "unknown-series"))
+    assert not out.exists()
+
+
+def test_usage_errors(demo, tmp_path):
+    d, _ = demo
+    assert run("report", d / "results.json", "-o", tmp_path / "r.html").exit_code == 2
+    assert run("scan", "--demo", "--plot-all").exit_code == 2
+    assert run("scan", "--demo", "--report", tmp_path / "no" / "r.html").exit_code == 2
+
+
+def test_plot_command(small_fleet, tmp_path):
+    res = run("plot", small_fleet, "-s", "grow-a", "-o", tmp_path / "a.png", "--limit", "2GiB")
+    assert res.exit_code == 1, res.output
+    assert res.stdout.startswith('grow-a{team="x"}: Leak: linear growth')
+    assert (tmp_path / "a.png").read_bytes()[:4] == b"\x89PNG"
+    res = run("plot", small_fleet, "-s", 'flat{team="x"}', "-o", tmp_path / "f.svg")
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "f.svg").read_text().lstrip().startswith("<?xml")
+    assert "holds several series" in one_line_error(
+        run("plot", small_fleet, "-o", tmp_path / "x.png"))
+    assert "no series named 'nope'" in one_line_error(
+        run("plot", small_fleet, "-s", "nope", "-o", tmp_path / "x.png"))
+    assert "no such file" in one_line_error(run("plot", tmp_path / "no.csv", "-o",
+                                                tmp_path / "x.png"))
+    assert run("plot", small_fleet, "-s", "flat", "-o", tmp_path / "x.txt").exit_code == 2
+    short = tmp_path / "short.csv"
+    pd.DataFrame({"timestamp": [1, 2, 3], "value": [1.0, 2.0, 3.0]}).to_csv(short, index=False)
+    res = run("plot", short, "-o", tmp_path / "s.png")
+    assert res.exit_code == 0 and "insufficient data" in res.stdout, res.output

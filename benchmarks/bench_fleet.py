@@ -50,34 +50,41 @@ START = 1_700_000_000
 ROW_GROUP = 1 << 20
 
 
-def make_fleet(n_series: int, *, seed: int = 0) -> Path:
-    """Write (once) and return the Parquet fleet of ``n_series`` x 40,320 samples."""
+def make_fleet(n_series: int, *, seed: int = 0, pattern_of=None, tag: str = "",
+               n_samples: int = N_SAMPLES, step: int = STEP) -> Path:
+    """Write (once) and return the Parquet fleet of ``n_series`` x ``n_samples`` samples.
+
+    ``pattern_of(i)`` names the synthetic pattern of series ``i`` (default: the
+    generator's schedule, 40 % leaks); ``tag`` tells such fleets apart on disk.
+    """
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     from detector.evaluate.synthetic import SCHEDULE, generate
 
-    path = DATA / f"fleet_{n_series}x{N_SAMPLES}_seed{seed}.parquet"
+    path = DATA / f"fleet{tag}_{n_series}x{n_samples}_seed{seed}" \
+        f"{'' if step == STEP else f'_step{step}'}.parquet"
     if path.exists():
         return path
     DATA.mkdir(exist_ok=True)
-    grid = START + STEP * np.arange(N_SAMPLES, dtype=np.int64)
+    pattern_of = pattern_of or (lambda i: SCHEDULE[i % len(SCHEDULE)])
+    grid = START + step * np.arange(n_samples, dtype=np.int64)
     schema = pa.schema([("series", pa.string()), ("timestamp", pa.int64()),
                         ("value", pa.float64())])
     tmp = path.with_suffix(".tmp")
     with pq.ParquetWriter(tmp, schema) as writer:
         pending, n_pending = [], 0
         for i in range(n_series):
-            pattern = SCHEDULE[i % len(SCHEDULE)]
-            s = generate(pattern, seed=seed * 1_000_003 + i, interval=float(STEP),
-                         duration=float(STEP * N_SAMPLES), start=float(START), index=i)
-            values = np.full(N_SAMPLES, np.nan)
-            idx = np.rint((s.timestamps - START) / STEP).astype(np.int64)
-            ok = (idx >= 0) & (idx < N_SAMPLES)
+            pattern = pattern_of(i)
+            s = generate(pattern, seed=seed * 1_000_003 + i, interval=float(step),
+                         duration=float(step * n_samples), start=float(START), index=i)
+            values = np.full(n_samples, np.nan)
+            idx = np.rint((s.timestamps - START) / step).astype(np.int64)
+            ok = (idx >= 0) & (idx < n_samples)
             values[idx[ok]] = s.values[ok]
-            pending.append(pa.table({"series": pa.array([s.id] * N_SAMPLES, pa.string()),
+            pending.append(pa.table({"series": pa.array([s.id] * n_samples, pa.string()),
                                      "timestamp": grid, "value": values}, schema=schema))
-            n_pending += N_SAMPLES
+            n_pending += n_samples
             if n_pending >= ROW_GROUP * 4 or i == n_series - 1:
                 writer.write_table(pa.concat_tables(pending), row_group_size=ROW_GROUP)
                 pending, n_pending = [], 0

@@ -15,7 +15,7 @@ from detector.evaluate.synthetic import generate
 from detector.labels import escape_label_value, labels_of_id
 from detector.outputs import plot
 from detector.outputs.explain import CRITERIA, LOOKALIKES, checks, explain
-from detector.outputs.html import render_drawings, render_report
+from detector.outputs.html import BATCH, render_drawings, render_report
 from detector.results import ScanResult
 from detector.series import Series
 
@@ -121,8 +121,19 @@ def test_ids_are_unique_across_many_drawings(fleet):
 def test_drawing_in_worker_processes_gives_the_same_markup(fleet):
     series, results = fleet
     traces = {s.id: trace(s, r.fields) for s, r in zip(series, results)}
-    traces = {f"{k}-{i}": v for i in range(2) for k, v in traces.items()}  # >= 8 drawings
+    traces = {f"{k}-{i}": v for i in range(3) for k, v in traces.items()}  # 2 batches or more
+    assert len(traces) >= 2 * BATCH
     assert render_drawings(traces, workers=2) == render_drawings(traces)
+
+
+def test_a_reused_figure_draws_what_a_new_one_draws(fleet):
+    """The Sketcher clears what the previous drawing left: same markup as a fresh figure."""
+    series, results = fleet
+    traces = [trace(s, r.fields) for s, r in zip(series, results)]
+    sketcher = plot.Sketcher()
+    for order in (traces, traces[::-1]):
+        for i, tr in enumerate(order):
+            assert sketcher.svg(tr, salt=f"x{i}") == plot.to_svg(tr, salt=f"x{i}")
 
 
 def test_zero_leaks_says_so(fleet):

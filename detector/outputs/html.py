@@ -24,6 +24,9 @@ from ..results import ScanResult
 from .explain import checks, explain, growth
 from .formats import human_duration, human_time
 
+#: Drawings per unit of work sent to a worker process.
+BATCH = 8
+
 #: Order of the verdicts in the summary.
 VERDICT_ORDER = ("leak", "no_leak", "insufficient_data", "error")
 
@@ -70,10 +73,12 @@ def render_drawings(traces: Mapping[str, Trace], *, workers: int = 1,
     from . import plot
 
     items = list(traces.items())
+    salts = [f"s{i}" for i in range(len(items))]
     out: dict[str, str] = {}
-    if workers <= 1 or len(items) < 8:
-        for i, (sid, tr) in enumerate(items):
-            out[sid] = plot.to_svg(tr, salt=f"s{i}")
+    if workers <= 1 or len(items) < 2 * BATCH:
+        sketcher = plot.Sketcher()
+        for (sid, tr), salt in zip(items, salts):
+            out[sid] = sketcher.svg(tr, salt=salt)
             if on_drawn is not None:
                 on_drawn()
         return out
@@ -81,12 +86,15 @@ def render_drawings(traces: Mapping[str, Trace], *, workers: int = 1,
     from concurrent.futures import ProcessPoolExecutor
 
     with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
-        futures = [(sid, pool.submit(plot.to_svg, tr, salt=f"s{i}"))
-                   for i, (sid, tr) in enumerate(items)]
-        for sid, fut in futures:
-            out[sid] = fut.result()
-            if on_drawn is not None:
-                on_drawn()
+        futures = [(items[a:a + BATCH], pool.submit(plot.svg_batch,
+                                                   [t for _, t in items[a:a + BATCH]],
+                                                   salts[a:a + BATCH]))
+                   for a in range(0, len(items), BATCH)]
+        for batch, fut in futures:
+            for (sid, _), svg in zip(batch, fut.result()):
+                out[sid] = svg
+                if on_drawn is not None:
+                    on_drawn()
     return out
 
 

@@ -234,6 +234,18 @@ def _duration(seconds: float) -> str:
     return human_duration(seconds)
 
 
+def _empty_figure(*, title: bool, key: bool, width: float = WIDTH, height: float = HEIGHT):
+    """A Figure with one Axes and fixed margins (inches), not registered with pyplot."""
+    _, Figure = _matplotlib()
+    total = height + (KEY_HEIGHT if key else 0.0)
+    fig = Figure(figsize=(width, total), dpi=DPI)
+    fig.subplots_adjust(left=0.75 / width, right=1 - 0.15 / width,
+                        bottom=((KEY_HEIGHT if key else 0.0) + 0.55) / total,
+                        top=1 - (0.35 if title else 0.1) / total)
+    fig.add_subplot()
+    return fig
+
+
 def figure(trace: Trace, *, title: str | None = None, key: bool = True,
            width: float = WIDTH, height: float = HEIGHT):
     """A matplotlib Figure (not registered with pyplot) holding the drawing of ``trace``.
@@ -252,16 +264,41 @@ def figure(trace: Trace, *, title: str | None = None, key: bool = True,
     Margins are fixed in inches (no constrained layout, which draws every
     figure twice).
     """
-    _, Figure = _matplotlib()
-    total = height + (KEY_HEIGHT if key else 0.0)
-    fig = Figure(figsize=(width, total), dpi=DPI)
-    fig.subplots_adjust(left=0.75 / width, right=1 - 0.15 / width,
-                        bottom=((KEY_HEIGHT if key else 0.0) + 0.55) / total,
-                        top=1 - (0.35 if title else 0.1) / total)
-    draw(trace, fig.add_subplot(), title=title)
+    fig = _empty_figure(title=bool(title), key=key, width=width, height=height)
+    draw(trace, fig.axes[0], title=title)
     if key:
         legend(fig)
     return fig
+
+
+class Sketcher:
+    """Draws many traces as SVG on one reused figure (about a third faster than a
+    new figure each: the axes keep their tick objects).
+
+    Each drawing starts from an empty plot: the previous one's artists and data
+    limits are removed, so the markup equals that of a new figure (tested).
+    """
+
+    def __init__(self):
+        matplotlib, _ = _matplotlib()
+        with matplotlib.rc_context(_RC):
+            self._fig = _empty_figure(title=False, key=False)
+
+    def svg(self, trace: Trace, *, salt: str) -> str:
+        """The drawing of ``trace`` as markup to inline (see :func:`to_svg`)."""
+        from matplotlib.transforms import Bbox
+
+        matplotlib, _ = _matplotlib()
+        ax = self._fig.axes[0]
+        with matplotlib.rc_context(_RC):
+            for artist in [*ax.lines, *ax.collections, *ax.texts, *ax.patches]:
+                artist.remove()
+            ax.dataLim = Bbox.null()
+            ax.ignore_existing_data_limits = True
+            ax.set_autoscale_on(True)
+            draw(trace, ax)
+            ax.autoscale_view()
+        return _svg_markup(self._fig, salt)
 
 
 #: Height (inches) the legend adds below a standalone drawing.
@@ -284,10 +321,14 @@ def _svg_markup(fig, salt: str) -> str:
     text = text[text.index("<svg"):]
     text = re.sub(r"<metadata>.*?</metadata>\s*", "", text, flags=re.S)
     text = _FONTS.sub("font-family: sans-serif", _IDS.sub("", text))
-    return _PATH_DATA.sub(lambda m: _DECIMALS.sub(r"\1", m.group(0)), text)
+    return _PATH_DATA.sub(lambda m: _DECIMALS.sub(_first_group, m.group(0)), text)
 
 
-def to_svg(trace: Trace, *, salt: str, title: str | None = None) -> str:
+def _first_group(match) -> str:
+    return match.group(1)
+
+
+def to_svg(trace: Trace, *, salt: str) -> str:
     """The drawing (without legend: see :func:`key_svg`) as SVG markup to inline in HTML.
 
     Parameters
@@ -296,18 +337,21 @@ def to_svg(trace: Trace, *, salt: str, title: str | None = None) -> str:
     salt : str
         Makes the SVG's internal ids (clip paths, markers) unique in a page that
         inlines many drawings.
-    title : str, optional
 
     Returns
     -------
     str
         ``<svg ...>...</svg>``, no XML prolog, text as text (small, searchable),
-        coordinates to a tenth of a pixel.
+        coordinates to a tenth of a pixel. Many drawings are faster with one
+        :class:`Sketcher`.
     """
-    matplotlib, _ = _matplotlib()
-    with matplotlib.rc_context(_RC):
-        fig = figure(trace, title=title, key=False)
-    return _svg_markup(fig, salt)
+    return Sketcher().svg(trace, salt=salt)
+
+
+def svg_batch(traces: list[Trace], salts: list[str]) -> list[str]:
+    """Several drawings on one :class:`Sketcher` (a unit of work for a worker process)."""
+    sketcher = Sketcher()
+    return [sketcher.svg(t, salt=s) for t, s in zip(traces, salts)]
 
 
 def key_svg(*, width: float = WIDTH) -> str:

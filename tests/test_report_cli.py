@@ -180,3 +180,44 @@ def test_plot_command(small_fleet, tmp_path):
     pd.DataFrame({"timestamp": [1, 2, 3], "value": [1.0, 2.0, 3.0]}).to_csv(short, index=False)
     res = run("plot", short, "-o", tmp_path / "s.png")
     assert res.exit_code == 0 and "insufficient data" in res.stdout, res.output
+
+
+def test_series_at_equals_the_series_at_that_place_of_a_full_read(small_fleet, tmp_path):
+    """FileSource.series_at (a report reads only the series it draws) against iterating."""
+    from detector.sources.files import FileSource
+
+    frame = pd.read_csv(small_fleet)
+    rng = np.random.default_rng(2)
+    parts = []
+    for k in range(3):  # more series, several row groups, and a grouped Parquet file
+        f = frame.copy()
+        f["series"] = f["series"] + f"-{k}"
+        parts.append(f)
+    big = pd.concat(parts)
+    big.to_parquet(tmp_path / "grouped.parquet", index=False, row_group_size=1000)
+    big.sample(frac=1.0, random_state=1).to_parquet(tmp_path / "shuffled.parquet", index=False)
+    paths = [tmp_path / "grouped.parquet", small_fleet, tmp_path / "shuffled.parquet"]
+    source = FileSource(paths)
+    every = list(source)
+    assert len(every) == 9 + 3 + 9
+    for _ in range(5):
+        positions = sorted(set(rng.integers(0, len(every) + 3, 6).tolist()))
+        got = list(source.series_at(reversed(positions)))
+        inside = [p for p in positions if p < len(every)]
+        assert [p for p, _ in got] == inside
+        for p, s in got:
+            assert s.id == every[p].id and s.labels == every[p].labels
+            np.testing.assert_array_equal(s.timestamps, every[p].timestamps)
+            np.testing.assert_array_equal(s.values, every[p].values)
+
+
+def test_report_finds_series_by_name_when_the_files_are_in_another_order(small_fleet, tmp_path):
+    other = tmp_path / "other.csv"
+    frame = pd.read_csv(small_fleet)
+    frame[frame.series == "flat"].to_csv(other, index=False)
+    res = run("scan", small_fleet, other, "-f", "json", "-o", tmp_path / "r.json")
+    assert res.exit_code == 1, res.output
+    # the same files, given in the other order: positions do not match, ids still do
+    res = run("report", tmp_path / "r.json", other, small_fleet, "-o", tmp_path / "r.html")
+    assert res.exit_code == 0, res.output
+    assert sorted(plotted(tmp_path / "r.html")) == ['grow-a{team="x"}', 'grow-b{team="x"}']

@@ -110,6 +110,22 @@ class Keeper:
         return retrace(source, results, self.selection, self.config)
 
 
+def _by_position(source, results, selection, config) -> dict[str, Trace] | None:
+    """The traces, reading only the wanted series when the source can give a series by its
+    place (the results of a scan are in source order); None when it cannot, or when the
+    series found there are not the ones of the results (other files, another order)."""
+    if not hasattr(source, "series_at"):
+        return None
+    positions = [i for i, r in enumerate(results) if selection.wants(r)]
+    out: dict[str, Trace] = {}
+    for pos, series in source.series_at(positions):
+        result = results[pos]
+        if series.id != result.series:
+            return None
+        out[series.id] = trace(series, result.fields, config)
+    return out if len(out) == len(positions) else None
+
+
 def retrace(source: Iterable[Series], results: Sequence[ScanResult], selection: Selection,
             config: Config | None = None, *, where: str = "the source") -> dict[str, Trace]:
     """Read ``source`` again and trace the wanted series of ``results``.
@@ -117,7 +133,9 @@ def retrace(source: Iterable[Series], results: Sequence[ScanResult], selection: 
     Parameters
     ----------
     source : iterable of Series
-        What was scanned.
+        What was scanned. When it has ``series_at(positions)`` (as
+        :class:`detector.sources.files.FileSource`) and the results are in its
+        order, only the wanted series are read; else it is read through.
     results : sequence of ScanResult
         The scan's results (their fields are the reports drawn).
     selection : Selection
@@ -136,7 +154,10 @@ def retrace(source: Iterable[Series], results: Sequence[ScanResult], selection: 
     """
     config = config or Config()
     wanted: Mapping[str, ScanResult] = {r.series: r for r in results if selection.wants(r)}
-    out: dict[str, Trace] = {}
+    out = _by_position(source, results, selection, config)
+    if out is not None:
+        return out
+    out = {}
     for s in source:
         r = wanted.get(s.id)
         if r is not None and s.id not in out:

@@ -24,7 +24,7 @@ from ..results import ScanResult
 from .explain import checks, explain, growth
 from .formats import human_duration, human_time
 
-#: Drawings per unit of work sent to a worker process.
+#: Fewest drawings per process worth starting processes for.
 BATCH = 8
 
 #: Order of the verdicts in the summary.
@@ -85,11 +85,12 @@ def render_drawings(traces: Mapping[str, Trace], *, workers: int = 1,
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
 
+    # one contiguous share per process: each draws on one figure of its own, reused
+    bounds = [round(k * len(items) / workers) for k in range(workers + 1)]
     with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
-        futures = [(items[a:a + BATCH], pool.submit(plot.svg_batch,
-                                                   [t for _, t in items[a:a + BATCH]],
-                                                   salts[a:a + BATCH]))
-                   for a in range(0, len(items), BATCH)]
+        futures = [(items[a:b], pool.submit(plot.svg_batch, [t for _, t in items[a:b]],
+                                            salts[a:b]))
+                   for a, b in zip(bounds, bounds[1:]) if b > a]
         for batch, fut in futures:
             for (sid, _), svg in zip(batch, fut.result()):
                 out[sid] = svg

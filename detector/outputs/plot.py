@@ -93,6 +93,7 @@ def draw(trace: Trace, ax, *, title: str | None = None) -> None:
         Drawn above the plot.
     """
     import matplotlib.dates as mdates
+    from matplotlib.ticker import MaxNLocator
 
     ok = np.isfinite(trace.lo) & np.isfinite(trace.hi)
     values = np.concatenate([trace.hi[ok], trace.floor_y,
@@ -114,7 +115,9 @@ def draw(trace: Trace, ax, *, title: str | None = None) -> None:
     _draw_limit(trace, ax, scale)
     _draw_period(trace, ax)
 
-    locator = mdates.AutoDateLocator(minticks=4, maxticks=10)
+    # few ticks: laying out tick labels is most of the time a drawing takes
+    ax.yaxis.set_major_locator(MaxNLocator(nbins=5))
+    locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, show_offset=True))
     ax.set_ylabel(unit)
@@ -305,7 +308,7 @@ class Sketcher:
 KEY_HEIGHT = 0.6
 
 _PATH_DATA = re.compile(r'( d="[^"]*"| [xy]="[-0-9.]+")')
-_DECIMALS = re.compile(r"(\d\.\d)\d+")
+_DECIMALS = re.compile(r"(?<=\.\d)\d+")
 _FONTS = re.compile(r"font-family: [^;\"]*sans-serif")
 _IDS = re.compile(r' id="(?:figure|axes|patch|line2d|text|matplotlib\.axis|xtick|ytick|'
                   r'legend|PolyCollection|FillBetweenPolyCollection)_\d+"')
@@ -321,11 +324,7 @@ def _svg_markup(fig, salt: str) -> str:
     text = text[text.index("<svg"):]
     text = re.sub(r"<metadata>.*?</metadata>\s*", "", text, flags=re.S)
     text = _FONTS.sub("font-family: sans-serif", _IDS.sub("", text))
-    return _PATH_DATA.sub(lambda m: _DECIMALS.sub(_first_group, m.group(0)), text)
-
-
-def _first_group(match) -> str:
-    return match.group(1)
+    return _PATH_DATA.sub(lambda m: _DECIMALS.sub("", m.group(0)), text)
 
 
 def to_svg(trace: Trace, *, salt: str) -> str:

@@ -106,6 +106,49 @@ class FileSource:
             else:
                 yield from grouped.stream(path, the_plan)
 
+    def series_at(self, positions: Iterable[int]) -> Iterator[tuple[int, Series]]:
+        """The series at ``positions`` of the iteration order (0-based), in that order.
+
+        What a report needs after a scan: the few series it draws, found by their
+        place in the scan's results. A grouped Parquet file gives each one alone
+        (only the row groups that hold it are read); other files are read through
+        and the wanted series kept.
+
+        Parameters
+        ----------
+        positions : iterable of int
+            0-based positions among all the series of all the files.
+
+        Yields
+        ------
+        (int, Series)
+            Position and series, by increasing position; positions past the
+            last series yield nothing.
+        """
+        wanted = sorted(set(positions))
+        first = 0  # position of the current file's first series
+        w = 0
+        for path in self.paths:
+            if w >= len(wanted):
+                return
+            the_plan = self._plan(path)
+            if the_plan is not None and the_plan.fmt == "parquet":
+                n = int(the_plan.starts.size)
+                while w < len(wanted) and wanted[w] < first + n:
+                    i = wanted[w] - first
+                    span = grouped.RowSpan(the_plan.path, int(the_plan.starts[i]),
+                                           int(the_plan.stops[i]), 1, the_plan.keys)
+                    for s in span.load():
+                        yield wanted[w], s
+                    w += 1
+                first += n
+                continue
+            for s in read_whole(path) if the_plan is None else grouped.stream(path, the_plan):
+                if w < len(wanted) and wanted[w] == first:
+                    yield first, s
+                    w += 1
+                first += 1
+
     def units(self, rows: int = UNIT_ROWS) -> Iterator[grouped.RowSpan | SeriesBatch]:
         """Picklable units of work of about ``rows`` samples, in file order.
 

@@ -245,7 +245,11 @@ def _empty_figure(*, title: bool, key: bool, width: float = WIDTH, height: float
     fig.subplots_adjust(left=0.75 / width, right=1 - 0.15 / width,
                         bottom=((KEY_HEIGHT if key else 0.0) + 0.55) / total,
                         top=1 - (0.35 if title else 0.1) / total)
-    fig.add_subplot()
+    ax = fig.add_subplot()
+    # axis labels at fixed places: placing them by the tick labels' extents costs a fifth
+    # of a drawing
+    ax.xaxis.set_label_coords(0.5, -0.32 / (height - 0.65))
+    ax.yaxis.set_label_coords(-0.55 / (width - 0.9), 0.5)
     return fig
 
 

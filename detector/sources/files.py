@@ -134,13 +134,12 @@ class FileSource:
             the_plan = self._plan(path)
             if the_plan is not None and the_plan.fmt == "parquet":
                 n = int(the_plan.starts.size)
+                mine = []
                 while w < len(wanted) and wanted[w] < first + n:
-                    i = wanted[w] - first
-                    span = grouped.RowSpan(the_plan.path, int(the_plan.starts[i]),
-                                           int(the_plan.stops[i]), 1, the_plan.keys)
-                    for s in span.load():
-                        yield wanted[w], s
+                    mine.append(wanted[w] - first)
                     w += 1
+                for i, s in grouped.load_runs(the_plan, mine):
+                    yield first + i, s
                 first += n
                 continue
             for s in read_whole(path) if the_plan is None else grouped.stream(path, the_plan):

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -326,6 +326,56 @@ class RowSpan:
             if have >= need:
                 break
         return _to_series(pa.Table.from_batches(parts), path, self.start)
+
+
+def load_runs(the_plan: Plan, runs: Iterable[int]) -> Iterator[tuple[int, Series]]:
+    """The series of some runs of a grouped Parquet file, reading only their row groups.
+
+    Parameters
+    ----------
+    the_plan : Plan
+        The file's plan (``fmt == "parquet"``, grouped).
+    runs : iterable of int
+        Indices of runs (series) in file order.
+
+    Yields
+    ------
+    (int, Series)
+        Run index and its series, by increasing index. Each row group holding a
+        wanted run is decoded once, however many wanted runs it holds; other
+        runs are not turned into series.
+    """
+    import pyarrow.parquet as pq
+
+    path = Path(the_plan.path)
+    runs = sorted(set(runs))
+    try:
+        pf = pq.ParquetFile(path, read_dictionary=list(the_plan.keys))
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise InputError(f"cannot read Parquet: {exc}", source=str(path)) from None
+    sizes = [pf.metadata.row_group(g).num_rows for g in range(pf.metadata.num_row_groups)]
+    ends = np.cumsum(sizes)
+    k = 0
+    while k < len(runs):
+        start = int(the_plan.starts[runs[k]])
+        g0 = int(np.searchsorted(ends, start, side="right"))
+        j = k  # take the next runs while they start in the row groups read for these
+        g1 = int(np.searchsorted(ends, int(the_plan.stops[runs[j]]) - 1, side="right"))
+        while j + 1 < len(runs) and int(np.searchsorted(
+                ends, int(the_plan.starts[runs[j + 1]]), side="right")) <= g1:
+            j += 1
+            g1 = max(g1, int(np.searchsorted(ends, int(the_plan.stops[runs[j]]) - 1,
+                                             side="right")))
+        try:
+            table = pf.read_row_groups(list(range(g0, g1 + 1)))
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise InputError(f"cannot read Parquet: {exc}", source=str(path)) from None
+        first_row = int(ends[g0 - 1]) if g0 > 0 else 0
+        for i in runs[k:j + 1]:
+            a, b = int(the_plan.starts[i]), int(the_plan.stops[i])
+            for s in _to_series(table.slice(a - first_row, b - a), path, a):
+                yield i, s
+        k = j + 1
 
 
 def spans(the_plan: Plan, rows: int) -> Iterator[RowSpan]:

@@ -724,8 +724,8 @@ def pelt(signal, penalty: float, *, min_size: int = 2, jump: int = 5) -> list[in
         prev, ok = _fpop_kernel(yc, penalty, min_size, jump, y, plain, floor,
                                 _big(noise, penalty))
         if ok:
-            return backtrack(prev, n).tolist()
-    return backtrack(_pelt_kernel(yc, penalty, min_size, jump, 0, y, plain, floor), n).tolist()
+            return backtrack(prev, n)
+    return backtrack(_pelt_kernel(yc, penalty, min_size, jump, 0, y, plain, floor), n)
 
 
 def pelt_plain(signal, penalty: float, *, min_size: int = 2, jump: int = 5) -> list[int]:
@@ -733,7 +733,7 @@ def pelt_plain(signal, penalty: float, *, min_size: int = 2, jump: int = 5) -> l
     y, yc, penalty, min_size, jump = _signal(signal, penalty, min_size, jump)
     plain, floor, _ = _precision(y, yc)
     prev = _pelt_kernel(yc, penalty, min_size, jump, 0, y, plain, floor)
-    return backtrack(prev, y.shape[0]).tolist()
+    return backtrack(prev, y.shape[0])
 
 
 def _pelt_fpop(signal, penalty: float, *, min_size: int = 2, jump: int = 1):
@@ -741,7 +741,7 @@ def _pelt_fpop(signal, penalty: float, *, min_size: int = 2, jump: int = 1):
     y, yc, penalty, min_size, jump = _signal(signal, penalty, min_size, jump)
     plain, floor, noise = _precision(y, yc)
     prev, ok = _fpop_kernel(yc, penalty, min_size, jump, y, plain, floor, _big(noise, penalty))
-    return (backtrack(prev, y.shape[0]).tolist() if ok else None), ok
+    return (backtrack(prev, y.shape[0]) if ok else None), ok
 
 
 def pelt_linear(signal, penalty: float, *, min_size: int = 3, jump: int = 5) -> list[int]:
@@ -795,4 +795,4 @@ def pelt_linear(signal, penalty: float, *, min_size: int = 3, jump: int = 5) -> 
     y, _, penalty, min_size, jump = _signal(signal, penalty, min_size, jump, cost_min_size=3)
     # costs on the raw signal, as ruptures computes them
     prev = _pelt_kernel(y, penalty, min_size, jump, 1, y, True, 0.0)
-    return backtrack(prev, y.shape[0]).tolist()
+    return backtrack(prev, y.shape[0])

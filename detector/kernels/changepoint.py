@@ -17,8 +17,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
+from ._jit import kernel
 from ._validate import as_float_array, check_float, check_int
 from .segment import backtrack
 
@@ -43,7 +43,7 @@ _EPS = float(np.finfo(np.float64).eps)
 # --------------------------------------------------------------------------------------
 
 
-@njit(cache=True)
+@kernel
 def _two_sum(a, b):
     # s + e == a + b exactly (Knuth)
     s = a + b
@@ -52,7 +52,7 @@ def _two_sum(a, b):
     return s, e
 
 
-@njit(cache=True)
+@kernel
 def _two_prod(a, b):
     # p + e == a * b exactly (Dekker's split; no FMA needed)
     p = a * b
@@ -66,7 +66,7 @@ def _two_prod(a, b):
     return p, e
 
 
-@njit(cache=True)
+@kernel
 def _prefix_dd(y):
     """Prefix sums of y and y*y as unevaluated pairs hi + lo (about 106 bits)."""
     n = y.shape[0]
@@ -92,7 +92,7 @@ def _prefix_dd(y):
     return s1h, s1l, s2h, s2l
 
 
-@njit(cache=True)
+@kernel
 def _prefix(y, plain):
     """Prefix sums for ``_l2``: double-double pairs, or (plain) the pairs rounded once."""
     s1h, s1l, s2h, s2l = _prefix_dd(y)
@@ -103,7 +103,7 @@ def _prefix(y, plain):
     return s1h, s1l, s2h, s2l
 
 
-@njit(cache=True)
+@kernel
 def _l2(s1h, s1l, s2h, s2l, a, b, plain):
     """Sum of squared deviations from the mean of y[a:b] (see ``_l2_plain``, ``_l2_dd``)."""
     if plain:
@@ -111,7 +111,7 @@ def _l2(s1h, s1l, s2h, s2l, a, b, plain):
     return _l2_dd(s1h[a], s1h[b], s1l[a], s1l[b], s2h[a], s2h[b], s2l[a], s2l[b], b - a)
 
 
-@njit(cache=True)
+@kernel
 def _l2_plain(s1a, s1b, s2a, s2b, m):
     # well-conditioned signal: prefix sums compensated, rounded once (see _prefix);
     # the error is inside the near-tie band (see _precision). Scalar arguments: numba
@@ -121,7 +121,7 @@ def _l2_plain(s1a, s1b, s2a, s2b, m):
     return v if v > 0.0 else 0.0
 
 
-@njit(cache=True)
+@kernel
 def _l2_dd(s1ha, s1hb, s1la, s1lb, s2ha, s2hb, s2la, s2lb, m):
     """Sum of squared deviations from the mean of y[a:b], in double-double arithmetic.
 
@@ -145,7 +145,7 @@ def _l2_dd(s1ha, s1hb, s1la, s1lb, s2ha, s2hb, s2la, s2lb, m):
     return v if v > 0.0 else 0.0
 
 
-@njit(cache=True)
+@kernel
 def _seg_mean(s1h, s1l, a, b, plain):
     if plain:
         return (s1h[b] - s1h[a]) / (b - a)
@@ -153,7 +153,7 @@ def _seg_mean(s1h, s1l, a, b, plain):
     return (x1 + (e1 + (s1l[b] - s1l[a]))) / (b - a)
 
 
-@njit(cache=True)
+@kernel
 def _block_sum(a, lo, n):
     # numpy's pairwise summation on a block of at most 128 values
     if n < 8:
@@ -187,7 +187,7 @@ def _block_sum(a, lo, n):
     return res
 
 
-@njit(cache=True)
+@kernel
 def _pairwise_sum(a, lo, n):
     """numpy's pairwise summation, in its exact order, without recursion (cached numba
     functions must not recurse)."""
@@ -232,7 +232,7 @@ def _pairwise_sum(a, lo, n):
     return result
 
 
-@njit(cache=True)
+@kernel
 def _clinear(y, buf, a, b):
     # ruptures' CostCLinear: squared distance of y[a:b] to the chord from y[a-1] to
     # y[b-1] (a segment starting at 0 is anchored at y[0]), computed as ruptures does
@@ -249,7 +249,7 @@ def _clinear(y, buf, a, b):
     return _pairwise_sum(buf, 0, m)
 
 
-@njit(cache=True)
+@kernel
 def _exact_l2(y, buf, a, b):
     # ruptures' cost on the raw signal, in numpy's order: var(y[a:b]) * (b - a)
     m = b - a
@@ -260,7 +260,7 @@ def _exact_l2(y, buf, a, b):
     return (_pairwise_sum(buf, 0, m) / m) * m
 
 
-@njit(cache=True)
+@kernel
 def _exact_total(y, buf, prev, fx, pen, t):
     # ruptures' sum(partition.values()) for the best partition of [0, t), memoised in fx
     if fx[t] == fx[t]:
@@ -279,14 +279,14 @@ def _exact_total(y, buf, prev, fx, pen, t):
     return total
 
 
-@njit(cache=True)
+@kernel
 def _near(a, b, pen, floor):
     # within rounding of each other: NEAR relative, plus the absolute error bound of
     # our costs (``floor``, from the signal's sum of squares)
     return abs(a - b) <= NEAR * (abs(a) + abs(b) + pen) + floor
 
 
-@njit(cache=True)
+@kernel
 def _settle(raw, buf, prev, fx, pen, floor, cand, vals, nc, bv, t):
     """Index (into ``cand``) of the candidate ruptures would pick at end ``t``.
 
@@ -317,14 +317,14 @@ def _settle(raw, buf, prev, fx, pen, floor, cand, vals, nc, bv, t):
     return bk
 
 
-@njit(cache=True)
+@kernel
 def _exact_keeps(raw, buf, prev, fx, pen, o, t):
     """ruptures' pruning test at end ``t`` in its own arithmetic: total(o) <= total(t) + pen."""
     ex = _exact_total(raw, buf, prev, fx, pen, o) + (_exact_l2(raw, buf, o, t) + pen)
     return ex <= _exact_total(raw, buf, prev, fx, pen, t) + pen
 
 
-@njit(cache=True)
+@kernel
 def _breakpoints(n, min_size, jump):
     """ruptures' candidate segment ends: multiples of ``jump`` that are >= min_size, then n."""
     count = 0
@@ -341,7 +341,7 @@ def _breakpoints(n, min_size, jump):
     return ind
 
 
-@njit(cache=True)
+@kernel
 def _pelt_kernel(y, pen, min_size, jump, model, raw, plain, floor):
     """ruptures' PELT, step for step: the same admissible points, pruning and ties.
 
@@ -419,7 +419,7 @@ def _pelt_kernel(y, pen, min_size, jump, model, raw, plain, floor):
     return prev
 
 
-@njit(cache=True)
+@kernel
 def _fpop_kernel(y, pen, min_size, jump, raw, plain, floor, big):
     """Optimal partition by functional pruning (L2 cost), checked against ruptures.
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 from llvmlite import ir
-from numba import njit
 from numba.core import types
 from numba.extending import intrinsic
 
+from ._jit import kernel
 from ._validate import as_float_array, check_int
 
 
@@ -31,7 +31,7 @@ def _fma(typingctx, a, b, c):
     return sig, codegen
 
 
-@njit(cache=True)
+@kernel
 def _mean_std_kernel(x, w, mean, std):
     # Outputs in blocks of w: block 0 = [0, w), then [w, 2w), ... Within a block every
     # window holds x[b] (b = the block's first output), so the sums are kept around the
@@ -191,7 +191,7 @@ _CANCEL = 2.0 ** -21
 _SPIKE = 2.0 ** 20  # _careful_block: a leaving term this many times what remains
 
 
-@njit(cache=True)
+@kernel
 def _any_below(a, b, e, t):
     # whether some a[b:e] < t (an integer count, so LLVM vectorises the loop)
     c = 0
@@ -200,7 +200,7 @@ def _any_below(a, b, e, t):
     return c > 0
 
 
-@njit(cache=True)
+@kernel
 def _careful_block(x, w, b, mean, std, inv_w):
     # outputs b .. b+w-1 (all windows finite) as the lean loop writes them (mean and the
     # centred sum of squares), but the sums are computed afresh over the window whenever
@@ -239,7 +239,7 @@ def _careful_block(x, w, b, mean, std, inv_w):
 _FINISH_CHUNK = 512  # outputs per lane between two square-root passes
 
 
-@njit(cache=True)
+@kernel
 def _finish(std, b, e, inv_w1):
     # std[b:e] holds sum((x - mean)^2) over each window: turn it into the std in place.
     # No loop-carried value, so LLVM vectorises it (packed sqrt: the scalar sqrt's
@@ -249,7 +249,7 @@ def _finish(std, b, e, inv_w1):
         std[i] = np.sqrt(var) if var > 0.0 else 0.0
 
 
-@njit(cache=True)
+@kernel
 def _constant_windows(x, w, b, e, mean, std):
     # Exact answers for windows of identical values among outputs b..e-1 (as pandas:
     # std exactly 0, mean exactly the value). Every window of the block holds x[b], so a
@@ -270,7 +270,7 @@ def _constant_windows(x, w, b, e, mean, std):
         std[i] = 0.0
 
 
-@njit(cache=True)
+@kernel
 def _general_block(x, w, b, mean, std, inv_w, inv_w1):
     # outputs b .. b+w-1 (or to the end) with a missing-value count per window. Returns
     # whether a value after x[b] was missing: then it lies in the next block's windows too,
@@ -331,7 +331,7 @@ def _general_block(x, w, b, mean, std, inv_w, inv_w1):
     return gaps
 
 
-@njit(cache=True)
+@kernel
 def _shifted_sums(x, lo, shift, dev, sq):
     # sum of x[lo:lo+w] - shift and of the rounded squares, in four partial sums (four
     # independent add chains instead of one); the deviations and their squares are kept
@@ -448,7 +448,7 @@ def _out(buf, n, name):
     return buf
 
 
-@njit(cache=True)
+@kernel
 def _extreme_kernel(x, w, out, sign):
     # van Herk / Gil-Werman: cut x into blocks of w samples; a trailing window
     # [s, s + w - 1] is the tail of the block holding s and the head of the next, so

@@ -11,12 +11,12 @@ non-negative, so the pruning rule holds).  Used to find where growth began
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
+from ._jit import kernel
 from ._validate import as_float_array, check_float, check_int
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def _segment_cost(st, stt, sy, syy, sty, a, b):
     # RSS of the least-squares line through points a..b-1 (prefix sums, exclusive ends)
     n = b - a
@@ -35,7 +35,7 @@ def _segment_cost(st, stt, sy, syy, sty, a, b):
     return rss if rss > 0.0 else 0.0
 
 
-@njit(cache=True)
+@kernel
 def _linear_segments_kernel(t, y, penalty, min_size):
     """Predecessor array of the optimal partition (``prev[e]``: start of the segment
     ending at ``e``). Written for a short compile on a cold cache: arrays only from

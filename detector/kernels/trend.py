@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
-from numba import njit
 
+from ._jit import kernel
 from ._validate import as_float_array, check_float, check_int
 
 # ---------------------------------------------------------------- merge-sort counting
@@ -23,7 +23,7 @@ from ._validate import as_float_array, check_float, check_int
 _RUN = 16  # _count_inversions: runs sorted by insertion before the merge passes
 
 
-@njit(cache=True)
+@kernel
 def _count_inversions(a):
     """Pairs i < j with a[i] > a[j] (strict), by a bottom-up merge sort of a copy.
 
@@ -79,7 +79,7 @@ def _count_inversions(a):
     return np.int64(total)
 
 
-@njit(cache=True)
+@kernel
 def _tie_terms(sorted_x):
     """For runs of equal values t: sum t(t-1)/2 and sum t(t-1)(2t+5)."""
     pairs = 0
@@ -330,7 +330,7 @@ def _pairs_between(yc, xc, y, x, lo, hi, limit):
     return out[:min(count, limit)], count
 
 
-@njit(cache=True)
+@kernel
 def _list_band_pairs(keys, order, y, x, out):
     """Merge-sort ``keys`` (z_hi in z_lo order; ``order`` the point of each) and write
     the slope of every inverted pair with distinct x into ``out`` while it has room;
@@ -394,7 +394,7 @@ def _all_slopes(y, x, n_pairs):
     return out[:_all_slopes_into(y, x, out)]
 
 
-@njit(cache=True)
+@kernel
 def _all_slopes_into(y, x, out):
     k = 0
     n = y.shape[0]
@@ -411,14 +411,14 @@ def _all_slopes_into(y, x, out):
 _U = 2.0 ** -53  # unit roundoff of float64
 
 
-@njit(cache=True)
+@kernel
 def _two_sum(a, b):
     s = a + b
     bb = s - a
     return s, (a - (s - bb)) + (b - bb)
 
 
-@njit(cache=True)
+@kernel
 def _two_prod(a, b):
     """a * b = p + e exactly (Dekker's product; |a|, |b| well below 1e300)."""
     p = a * b
@@ -432,7 +432,7 @@ def _two_prod(a, b):
     return p, e
 
 
-@njit(cache=True)
+@kernel
 def _sign_sum4(t0, t1, t2, t3):
     """Exact sign of t0 + t1 + t2 + t3 (Shewchuk's grow-expansion, largest component)."""
     q, h0 = _two_sum(t1, t0)
@@ -454,7 +454,7 @@ def _sign_sum4(t0, t1, t2, t3):
     return 0
 
 
-@njit(cache=True)
+@kernel
 def _greater_exact(y, x, z, tol, a, b, i, j):
     """Whether y_i - m x_i > y_j - m x_j exactly, m = a + b (differences of y, x exact).
 
@@ -471,7 +471,7 @@ def _greater_exact(y, x, z, tol, a, b, i, j):
     return _sign_sum4(dy, -p, -e, -(b * dx)) > 0
 
 
-@njit(cache=True)
+@kernel
 def _count_exact(y, x, z, tol, a, b):
     """Pairs i < j (points in (x, y) order) with key_i > key_j, key = y - (a + b) x exactly."""
     n = y.shape[0]
@@ -506,7 +506,7 @@ def _count_exact(y, x, z, tol, a, b):
     return total
 
 
-@njit(cache=True)
+@kernel
 def _count_inversions_le(a):
     """Pairs i < j with a[i] >= a[j] (merge sort of a copy)."""
     n = a.shape[0]
@@ -541,7 +541,7 @@ def _count_inversions_le(a):
     return total
 
 
-@njit(cache=True)
+@kernel
 def _equal_point_pairs(xs, ys):
     """Pairs of points with equal x and equal y, points sorted by (x, y)."""
     n = xs.shape[0]
@@ -951,7 +951,7 @@ class OLSResult:
     n: int
 
 
-@njit(cache=True)
+@kernel
 def _ols_kernel(x, y, lags):
     n = x.shape[0]
     mx = 0.0

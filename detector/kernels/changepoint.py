@@ -460,7 +460,7 @@ def _fpop_kernel(y, pen, min_size, jump, raw, plain, floor, big):
     best[0] = 0.0
     dropped = np.zeros(n + 1, np.bool_)  # by ruptures' pruning rule
     huge = np.zeros(n + 1, np.bool_)  # ends whose best total exceeds ``big``
-    n_owned = np.zeros(n + 1, np.int64)
+    owns_at = np.full(n + 1, -1, np.int64)  # the last step at which a candidate owned an interval
     # intervals of mu in increasing order, and the candidate owning each
     cap = 64
     lo = np.empty(cap)
@@ -556,27 +556,32 @@ def _fpop_kernel(y, pen, min_size, jump, raw, plain, floor, big):
                         n_iv += 1
             # candidates that still own an interval stay, in increasing order
             for k in range(n_iv):
-                n_owned[own[k]] += 1
+                owns_at[own[k]] = i
             kept = 0
             for k in range(nc):
                 o = cand[k]
-                if n_owned[o] > 0:
+                if owns_at[o] == i:
                     cand[kept] = o
                     kept += 1
-            if n_owned[tau] > 0:
+            if owns_at[tau] == i:
                 cand[kept] = tau
                 kept += 1
             nc = kept
-            for k in range(n_iv):
-                n_owned[own[k]] = 0
         bv = np.inf
-        for k in range(nc):
-            o = cand[k]
+        b2 = np.inf
+        k = 0
+        for j in range(nc):
+            o = cand[j]
             v = best[o] + (_l2(s1h, s1l, s2h, s2l, o, t, plain) + pen)
-            vals[k] = v
-            if v < bv:
+            vals[j] = v
+            if v < bv:  # strict: the first of equal totals, as min() in ruptures
+                b2 = bv
                 bv = v
-        k = _settle(raw, buf, prev, fx, pen, floor, cand, vals, nc, bv, t)
+                k = j
+            elif v < b2:
+                b2 = v
+        if _near(b2, bv, pen, floor):  # a runner-up within rounding: ruptures' arithmetic
+            k = _settle(raw, buf, prev, fx, pen, floor, cand, vals, nc, bv, t)
         if bv > big:
             huge[t] = True  # rounding decides here: harmless unless on the final path
         elif dropped[cand[k]]:

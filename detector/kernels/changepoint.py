@@ -33,6 +33,10 @@ FPOP_MIN_SAMPLES = 500
 #: they are settled with ruptures' own floating-point arithmetic (see ``_exact_l2``).
 NEAR = 1e-12
 
+# np.int64(0), not 0, where a kernel passes a start index of zero: numba would compile a
+# second copy of the callee specialised to the literal
+_ZERO = np.int64(0)
+
 # Largest |x - mean(x)| accepted: squares, their sums and Dekker splits stay finite.
 _MAX_ABS = 1e100
 _EPS = float(np.finfo(np.float64).eps)
@@ -70,10 +74,11 @@ def _two_prod(a, b):
 def _prefix_dd(y):
     """Prefix sums of y and y*y as unevaluated pairs hi + lo (about 106 bits)."""
     n = y.shape[0]
-    s1h = np.zeros(n + 1)
-    s1l = np.zeros(n + 1)
-    s2h = np.zeros(n + 1)
-    s2l = np.zeros(n + 1)
+    s1h = np.empty(n + 1)  # np.empty and explicit fills only: each other numpy
+    s1l = np.empty(n + 1)  # constructor costs its own compile time on a cold cache
+    s2h = np.empty(n + 1)
+    s2l = np.empty(n + 1)
+    s1h[0] = s1l[0] = s2h[0] = s2l[0] = 0.0
     h1 = 0.0
     l1 = 0.0
     h2 = 0.0
@@ -246,7 +251,7 @@ def _clinear(y, buf, a, b):
     for k in range(m):
         d = y[a + k] - (slope * (k + 1) + intercept)
         buf[k] = d * d
-    return _pairwise_sum(buf, 0, m)
+    return _pairwise_sum(buf, _ZERO, m)
 
 
 @kernel
@@ -257,21 +262,23 @@ def _exact_l2(y, buf, a, b):
     for k in range(m):
         d = y[a + k] - mean
         buf[k] = d * d
-    return (_pairwise_sum(buf, 0, m) / m) * m
+    return (_pairwise_sum(buf, _ZERO, m) / m) * m
 
 
 @kernel
-def _exact_total(y, buf, prev, fx, pen, t):
-    # ruptures' sum(partition.values()) for the best partition of [0, t), memoised in fx
+def _exact_total(y, buf, path, prev, fx, pen, t):
+    # ruptures' sum(partition.values()) for the best partition of [0, t), memoised in fx;
+    # ``path`` is scratch space for the walk back (n + 1 slots)
     if fx[t] == fx[t]:
         return fx[t]
-    path = []
+    k = 0
     e = t
     while fx[e] != fx[e]:
-        path.append(e)
+        path[k] = e
+        k += 1
         e = prev[e]
     total = fx[e]
-    for i in range(len(path) - 1, -1, -1):
+    for i in range(k - 1, -1, -1):
         b = path[i]
         a = prev[b]
         total = total + (_exact_l2(y, buf, a, b) + pen)
@@ -287,7 +294,7 @@ def _near(a, b, pen, floor):
 
 
 @kernel
-def _settle(raw, buf, prev, fx, pen, floor, cand, vals, nc, bv, t):
+def _settle(raw, buf, path, prev, fx, pen, floor, cand, vals, nc, bv, t):
     """Index (into ``cand``) of the candidate ruptures would pick at end ``t``.
 
     ``vals`` are our penalised totals; candidates are in increasing order, as ruptures' admissible list, and the first
@@ -310,7 +317,8 @@ def _settle(raw, buf, prev, fx, pen, floor, cand, vals, nc, bv, t):
         v = vals[k]
         if v == v and _near(v, bv, pen, floor):
             o = cand[k]
-            ex = _exact_total(raw, buf, prev, fx, pen, o) + (_exact_l2(raw, buf, o, t) + pen)
+            ex = _exact_total(raw, buf, path, prev, fx, pen, o) + (_exact_l2(raw, buf, o, t)
+                                                                   + pen)
             if ex < bx:
                 bx = ex
                 bk = k
@@ -318,10 +326,10 @@ def _settle(raw, buf, prev, fx, pen, floor, cand, vals, nc, bv, t):
 
 
 @kernel
-def _exact_keeps(raw, buf, prev, fx, pen, o, t):
+def _exact_keeps(raw, buf, path, prev, fx, pen, o, t):
     """ruptures' pruning test at end ``t`` in its own arithmetic: total(o) <= total(t) + pen."""
-    ex = _exact_total(raw, buf, prev, fx, pen, o) + (_exact_l2(raw, buf, o, t) + pen)
-    return ex <= _exact_total(raw, buf, prev, fx, pen, t) + pen
+    ex = _exact_total(raw, buf, path, prev, fx, pen, o) + (_exact_l2(raw, buf, o, t) + pen)
+    return ex <= _exact_total(raw, buf, path, prev, fx, pen, t) + pen
 
 
 @kernel
@@ -354,15 +362,20 @@ def _pelt_kernel(y, pen, min_size, jump, model, raw, plain, floor):
     if model == 0:
         s1h, s1l, s2h, s2l = _prefix(y, plain)
     else:
-        s1h = np.zeros(1)
+        s1h = np.empty(1)
         s1l = s1h
         s2h = s1h
         s2l = s1h
     buf = np.empty(n + 1)
-    fx = np.full(n + 1, np.nan)
+    path = np.empty(n + 1, np.int64)
+    fx = np.empty(n + 1)
+    best = np.empty(n + 1)
+    prev = np.empty(n + 1, np.int64)
+    for i in range(n + 1):
+        fx[i] = np.nan
+        best[i] = np.inf
+        prev[i] = -1
     fx[0] = 0.0
-    best = np.full(n + 1, np.inf)
-    prev = np.full(n + 1, -1, np.int64)
     best[0] = 0.0
     ind = _breakpoints(n, min_size, jump)
     adm = np.empty(ind.shape[0] + 1, np.int64)
@@ -394,7 +407,7 @@ def _pelt_kernel(y, pen, min_size, jump, model, raw, plain, floor):
             elif v < b2:
                 b2 = v
         if model == 0 and _near(b2, b1, pen, floor):  # runner-up within rounding
-            k1 = _settle(raw, buf, prev, fx, pen, floor, adm, vals, n_adm, b1, bkp)
+            k1 = _settle(raw, buf, path, prev, fx, pen, floor, adm, vals, n_adm, b1, bkp)
         best[bkp] = b1
         prev[bkp] = adm[k1]
         # ruptures keeps a candidate while its total <= best + pen; totals within
@@ -409,7 +422,7 @@ def _pelt_kernel(y, pen, min_size, jump, model, raw, plain, floor):
             elif v > thr + margin:
                 keep = False
             elif model == 0:
-                keep = _exact_keeps(raw, buf, prev, fx, pen, adm[k], bkp)
+                keep = _exact_keeps(raw, buf, path, prev, fx, pen, adm[k], bkp)
             else:
                 keep = v <= thr
             if keep:
@@ -453,14 +466,22 @@ def _fpop_kernel(y, pen, min_size, jump, raw, plain, floor, big):
     n = y.shape[0]
     s1h, s1l, s2h, s2l = _prefix(y, plain)
     buf = np.empty(n + 1)
-    fx = np.full(n + 1, np.nan)
+    path = np.empty(n + 1, np.int64)
+    fx = np.empty(n + 1)
+    best = np.empty(n + 1)
+    prev = np.empty(n + 1, np.int64)
+    dropped = np.empty(n + 1, np.bool_)  # by ruptures' pruning rule
+    huge = np.empty(n + 1, np.bool_)  # ends whose best total exceeds ``big``
+    owns_at = np.empty(n + 1, np.int64)  # the last step at which a candidate owned an interval
+    for i in range(n + 1):
+        fx[i] = np.nan
+        best[i] = np.inf
+        prev[i] = -1
+        dropped[i] = False
+        huge[i] = False
+        owns_at[i] = -1
     fx[0] = 0.0
-    best = np.full(n + 1, np.inf)
-    prev = np.full(n + 1, -1, np.int64)
     best[0] = 0.0
-    dropped = np.zeros(n + 1, np.bool_)  # by ruptures' pruning rule
-    huge = np.zeros(n + 1, np.bool_)  # ends whose best total exceeds ``big``
-    owns_at = np.full(n + 1, -1, np.int64)  # the last step at which a candidate owned an interval
     # intervals of mu in increasing order, and the candidate owning each
     cap = 64
     lo = np.empty(cap)
@@ -581,7 +602,7 @@ def _fpop_kernel(y, pen, min_size, jump, raw, plain, floor, big):
             elif v < b2:
                 b2 = v
         if _near(b2, bv, pen, floor):  # a runner-up within rounding: ruptures' arithmetic
-            k = _settle(raw, buf, prev, fx, pen, floor, cand, vals, nc, bv, t)
+            k = _settle(raw, buf, path, prev, fx, pen, floor, cand, vals, nc, bv, t)
         if bv > big:
             huge[t] = True  # rounding decides here: harmless unless on the final path
         elif dropped[cand[k]]:
@@ -594,7 +615,7 @@ def _fpop_kernel(y, pen, min_size, jump, raw, plain, floor, big):
                 continue
             v = vals[k]
             if _near(v, bv + pen, pen, floor):
-                keep = _exact_keeps(raw, buf, prev, fx, pen, o, t)
+                keep = _exact_keeps(raw, buf, path, prev, fx, pen, o, t)
             else:
                 keep = v <= bv + pen
             if not keep:

@@ -54,7 +54,8 @@ def _mean_std_kernel(x, w, mean, std):
     n = x.shape[0]
     inv_w = 1.0 / w
     inv_w1 = 1.0 / (w - 1)
-    gaps = _general_block(x, w, 0, mean, std, inv_w, inv_w1)
+    # np.int64(0), not 0: numba would compile a second copy specialised to the literal
+    gaps = _general_block(x, w, np.int64(0), mean, std, inv_w, inv_w1)
     per = max(n // w - 1, 0) // 2  # complete blocks per lane
     pa = w  # first output of lane a's current block
     pb = w + per * w  # and lane b's

@@ -159,16 +159,21 @@ def one_round(python: str, watch: Watch, scratch: Path) -> dict:
               for k in ("analyze", "scan", "watch", "warmup")}
     analyze = [python, "-c", ANALYZE]
     scan = [python, "-m", "detector", "scan", "--demo"]
-    return {
+    out = {
         "analyze cold": timed(analyze, caches["analyze"]),
         "analyze warm": timed(analyze, caches["analyze"]),
         "scan cold": timed(scan, caches["scan"]),
         "scan warm": timed(scan, caches["scan"]),
         "watch cold": timed(watch.command(python), caches["watch"]),
         "watch warm": timed(watch.command(python), caches["watch"]),
-        "warmup": timed([python, "-m", "detector", "warmup", "--quiet"], caches["warmup"]),
-        "scan after warmup": timed(scan, caches["warmup"]),
     }
+    try:  # a checkout from before `detector warmup` has no such command
+        out["warmup"] = timed([python, "-m", "detector", "warmup", "--quiet"], caches["warmup"],
+                              ok=(0,))
+        out["scan after warmup"] = timed(scan, caches["warmup"])
+    except RuntimeError:
+        pass
+    return out
 
 
 def fresh_venv(source: Path, scratch: Path) -> str:
@@ -181,7 +186,13 @@ def fresh_venv(source: Path, scratch: Path) -> str:
 
 
 def median(rounds: list[dict], key: str, field: str = "wall") -> float:
-    return statistics.median(r[key][field] for r in rounds)
+    """Median of ``field`` over the rounds that have ``key`` (NaN when none has)."""
+    values = [r[key][field] for r in rounds if key in r]
+    return statistics.median(values) if values else float("nan")
+
+
+def cell(value: float, unit: str = " s", digits: int = 2) -> str:
+    return "n/a" if value != value else f"{value:.{digits}f}{unit}"
 
 
 def main(argv=None):
@@ -198,20 +209,19 @@ def main(argv=None):
     if len(sources) > 1 and not opts.fresh_venv:
         ap.error("comparing several --source needs --fresh-venv")
     load_before = os.getloadavg()
-    results = {}
     with tempfile.TemporaryDirectory(prefix="bench-coldstart-") as tmp:
         scratch = Path(tmp)
         watch = Watch(scratch)
         try:
-            for source in sources:
-                python = fresh_venv(source.resolve(), scratch) if opts.fresh_venv \
-                    else sys.executable
-                rounds = []
-                for r in range(opts.repeats):
-                    rounds.append(one_round(python, watch, scratch))
-                    print(f"{source.name}: round {r + 1}: " + ", ".join(
-                        f"{k} {v['wall']:.2f} s" for k, v in rounds[-1].items()), flush=True)
-                results[source] = rounds
+            pythons = [fresh_venv(source.resolve(), scratch) if opts.fresh_venv
+                       else sys.executable for source in sources]
+            results = {source: [] for source in sources}
+            for r in range(opts.repeats):  # sources interleaved: load drifts alike
+                for source, python in zip(sources, pythons):
+                    results[source].append(one_round(python, watch, scratch))
+                    print(f"{source.resolve().name}: round {r + 1}: " + ", ".join(
+                        f"{k} {v['wall']:.2f} s" for k, v in results[source][-1].items()),
+                        flush=True)
         finally:
             watch.stop()
     load_after = os.getloadavg()
@@ -231,8 +241,8 @@ def main(argv=None):
              "", f"Watch: {watch.what}.", "", head,
              "|---|" + "---:|" * len(sources) + "---|"]
     for key in keys:
-        cells = [f"{median(results[s], key):.2f} s" for s in sources]
-        compiled = ", ".join(f"{median(results[s], key, 'compiled'):.0f}" for s in sources)
+        cells = [cell(median(results[s], key)) for s in sources]
+        compiled = ", ".join(cell(median(results[s], key, "compiled"), "", 0) for s in sources)
         lines.append(f"| {key} | " + " | ".join(cells) + f" | {compiled} |")
     last = results[sources[-1]]
     inside = median(last, "analyze cold", "import_and_first")
@@ -242,7 +252,7 @@ def main(argv=None):
     scan_cold = median(last, "scan cold")
     analyze_cold = median(last, "analyze cold")
     warm_compiles = max(r[k]["compiled"] for r in last for k in
-                        ("scan warm", "analyze warm", "watch warm", "scan after warmup"))
+                        ("scan warm", "analyze warm", "watch warm", "scan after warmup") if k in r)
     lines += [f"- [{'x' if scan_cold <= 5 else ' '}] first `scan --demo` <= 5 s: "
               f"{scan_cold:.2f} s",
               f"- [{'x' if analyze_cold <= 3 else ' '}] `import detector` + first `analyze` "

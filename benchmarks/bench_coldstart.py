@@ -23,7 +23,7 @@ its own empty caches).
 
 By default the interpreter running this script is used (its installed ``detector``).
 ``--fresh-venv`` builds a new virtual environment per source and installs it with
-``pip install SOURCE`` (a regular, non-editable install, as a user would); ``--source``
+``pip install "SOURCE[prometheus]"`` (a regular, non-editable install, as a user would); ``--source``
 names the checkouts to compare (default: this one), e.g. an export of ``main`` beside
 this branch to show before and after in one run. The OS file cache and the
 interpreter's own ``.pyc`` files are warm in every run but the very first: the cold
@@ -181,7 +181,9 @@ def fresh_venv(source: Path, scratch: Path) -> str:
     venv = Path(tempfile.mkdtemp(prefix="venv-", dir=scratch))
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     print(f"installing {source} into {venv} ...", flush=True)
-    subprocess.run([str(venv / "bin" / "pip"), "install", "-q", str(source)], check=True)
+    # the prometheus extra (httpx) for watch
+    subprocess.run([str(venv / "bin" / "pip"), "install", "-q", f"{source}[prometheus]"],
+                   check=True)
     return str(venv / "bin" / "python")
 
 

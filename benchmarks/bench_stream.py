@@ -20,6 +20,7 @@ updates/s at 60 s and at 300 s sampling too.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -116,7 +117,10 @@ def main(argv=None):
         peaks.append(tracemalloc.get_traced_memory()[0])
     tracemalloc.stop()
     print("traced memory after each week (bytes):", peaks)
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     lines = ["## Streaming (`benchmarks/bench_stream.py`)", "", machine_description(), "",
+             f"Load average (1, 5, 15 min) at the end: {load} (2 cores: above ~1, other work "
+             "competed with these runs).", "",
              "`OnlineDetector.update`, one series, a week, default cadence (a pipeline run "
              f"every 3 h of data); medians of {opts.repeats}. *Runs*: the pipeline on the "
              "whole buffer; *intake*: everything else per update (buffer, band, eviction).",

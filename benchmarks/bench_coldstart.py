@@ -238,7 +238,7 @@ def main(argv=None):
              f"{load_before[2]:.2f}; after: {load_after[0]:.2f}, {load_after[1]:.2f}, "
              f"{load_after[2]:.2f} (2 cores: above ~1 other work competed with the runs). "
              f"Medians of {opts.repeats} rounds, each with empty caches; "
-             + ("a fresh virtual environment per source (`pip install SOURCE`)."
+             + ("a fresh virtual environment per source (`pip install \"SOURCE[prometheus]\"`)."
                 if opts.fresh_venv else "the installed interpreter, fresh NUMBA_CACHE_DIR."),
              "", f"Watch: {watch.what}.", "", head,
              "|---|" + "---:|" * len(sources) + "---|"]

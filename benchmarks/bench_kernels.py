@@ -210,6 +210,7 @@ def main(argv=None):
     ap.add_argument("--no-write", action="store_true", help="do not update RESULTS.md")
     opts = ap.parse_args(argv)
     sizes = [int(float(s)) for s in opts.sizes.split(",")]
+    load_start = os.getloadavg()
 
     cases, targets = [], []
     for area in AREAS:
@@ -241,7 +242,8 @@ def main(argv=None):
     lines += ["", f"Compile cost, fresh process: {cost}."]
     if first:
         lines += ["", f"Cold first call: {first}."]
-    lines += ["", f"Load average (1, 5, 15 min) at the end: "
+    lines += ["", "Load average (1, 5, 15 min) at the start: "
+                  + ", ".join(f"{v:.2f}" for v in load_start) + "; at the end: "
                   + ", ".join(f"{v:.2f}" for v in os.getloadavg())
                   + " (2 cores: above ~1, other work competed with these runs).",
               "", "### Targets (issues 3 and 14)", ""]

@@ -162,6 +162,35 @@ def compile_cost() -> str:
     return f"import {imp:.2f} s, import + first call of every kernel {total:.2f} s (warm cache, median of 3)"
 
 
+def pelt_first_call() -> str:
+    """pelt on issue 14's 1e6 signal in a fresh process with an empty numba cache: the
+    first call (compile + run) and the second (run), median of 3 processes."""
+    import tempfile
+
+    script = textwrap.dedent("""
+        import time, numpy as np
+        from benchmarks.kernels.changepoint import _pieces3, _pen
+        from detector.kernels import pelt
+        (x,) = _pieces3(1_000_000, np.random.default_rng(12345))
+        t0 = time.perf_counter(); pelt(x, _pen(x), min_size=2, jump=1)
+        t1 = time.perf_counter(); pelt(x, _pen(x), min_size=2, jump=1)
+        print(f"{t1 - t0:.3f} {time.perf_counter() - t1:.3f}")
+    """)
+    out = []
+    for _ in range(3):
+        with tempfile.TemporaryDirectory() as cache:
+            res = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                                 cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT),
+                                                "NUMBA_CACHE_DIR": cache})
+        if res.returncode != 0:
+            return "failed: " + res.stderr.strip().splitlines()[-1]
+        out.append(tuple(float(v) for v in res.stdout.split()))
+    first = statistics.median(o[0] for o in out)
+    second = statistics.median(o[1] for o in out)
+    return (f"pelt jump=1 on issue 14's 1e6 signal in a fresh process, empty numba cache: first "
+            f"call {first:.2f} s (compile + run), second {second:.2f} s (median of 3)")
+
+
 def call_every_kernel():
     """Call each area's kernels once on a small input (used for compile cost)."""
     for area in AREAS:
@@ -181,6 +210,7 @@ def main(argv=None):
     ap.add_argument("--no-write", action="store_true", help="do not update RESULTS.md")
     opts = ap.parse_args(argv)
     sizes = [int(float(s)) for s in opts.sizes.split(",")]
+    load_start = os.getloadavg()
 
     cases, targets = [], []
     for area in AREAS:
@@ -199,6 +229,9 @@ def main(argv=None):
     results = {(c.name, n): (ours, peer) for c, n, ours, peer in rows}
     cost = compile_cost()
     print("compile cost:", cost)
+    first = pelt_first_call() if any(c.name.startswith("pelt") for c in cases) else None
+    if first:
+        print(first)
 
     lines = ["## Kernels (`benchmarks/bench_kernels.py`)", "", machine_description(), "",
              "| kernel | n | ours (median) | peer | peer (median) | peer / ours |",
@@ -206,7 +239,14 @@ def main(argv=None):
     for c, n, ours, peer in rows:
         lines.append(f"| {c.name} | {n:,} | {_fmt_s(ours)} | {c.peer_name or '-'} | "
                      f"{_fmt_s(peer)} | {_ratio(ours, peer)} |")
-    lines += ["", f"Compile cost, fresh process: {cost}.", "", "### Targets (issue 3)", ""]
+    lines += ["", f"Compile cost, fresh process: {cost}."]
+    if first:
+        lines += ["", f"Cold first call: {first}."]
+    lines += ["", "Load average (1, 5, 15 min) at the start: "
+                  + ", ".join(f"{v:.2f}" for v in load_start) + "; at the end: "
+                  + ", ".join(f"{v:.2f}" for v in os.getloadavg())
+                  + " (2 cores: above ~1, other work competed with these runs).",
+              "", "### Targets (issues 3 and 14)", ""]
     for t in targets:
         try:
             met, detail = t.check(results)

@@ -532,6 +532,39 @@ app.command("report")(R.report)
 app.command("plot")(R.plot)
 
 
+# ---------------------------------------------------------------------------- warmup
+
+
+@app.command()
+def warmup(quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing on success.")):
+    """Compile every numba kernel into the cache, so that later runs start without compiling.
+
+    Run it once after installing (in a container image: at build time, with NUMBA_CACHE_DIR
+    set as it will be at run time). See docs/kernels.md, "Compilation and the cache".
+    """
+    import os
+    import time as _time
+
+    from .fleet import warm_up
+    from .kernels.warmup import cache_directory, warm_kernels
+
+    started = _time.perf_counter()
+    where = cache_directory()
+    if where is None:
+        _fail("numba found no writable cache directory, so compiled kernels cannot be kept: "
+              "set NUMBA_CACHE_DIR to a writable directory", EXIT_INPUT)
+    asked = os.environ.get("NUMBA_CACHE_DIR")
+    if asked and not Path(where).resolve().is_relative_to(Path(asked).resolve()):
+        _warn(f"NUMBA_CACHE_DIR={asked} is not writable; numba caches in {where} instead")
+    for area, seconds in warm_kernels():
+        if not quiet:
+            typer.echo(f"detector: warmup: {area}: {seconds:.2f} s", err=True)
+    warm_up()  # the analysis pipeline as scans run it (the same argument types)
+    if not quiet:
+        typer.echo(f"detector: warmup: kernels cached in {where} "
+                   f"({_time.perf_counter() - started:.1f} s)", err=True)
+
+
 def main() -> None:
     """Entry point of the ``detector`` command."""
     app()

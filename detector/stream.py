@@ -139,6 +139,10 @@ class OnlineDetector:
         self._v = np.empty(1024)
         self._start = 0
         self._end = 0
+        # the buffer's newest and oldest timestamps as Python floats, so that the common
+        # update (a sample after all others) needs no numpy scalar arithmetic
+        self._newest = -math.inf
+        self._oldest = math.inf
         self._last_run = -math.inf
         self._dirty = False
         self._report: Report | None = None
@@ -184,7 +188,21 @@ class OnlineDetector:
         v = float(value) if value is not None else math.nan
         if not math.isfinite(v):
             v = math.nan
-        self._insert(t, v)
+        if t > self._newest:  # after every buffered sample: append
+            end = self._end
+            if end == self._t.shape[0]:
+                self._compact(grow=True)
+                end = self._end
+            self._t[end] = t
+            self._v[end] = v
+            self._end = end + 1
+            self._newest = t
+            if end == self._start:
+                self._oldest = t
+            if self._oldest < t - self.history or end + 1 - self._start > self.max_samples:
+                self._evict()
+        else:
+            self._insert(t, v)
         self._seen += 1
         if v == v:
             self._band_hits = self._band_hits + 1 if self._band.outside(v) else 0
@@ -233,51 +251,90 @@ class OnlineDetector:
         ts, vs = self._batch(timestamps, values)
         if ts.size == 0:
             return []
-        for t, v in zip(ts.tolist(), vs.tolist()):
-            self._take(t, v)
+        self._take_all(ts, vs)
         last = float(self.timestamps[-1])
         if last - self._last_run >= self.cadence:
             return self._run(last)
         return []
 
+    def _take_all(self, ts: np.ndarray, vs: np.ndarray) -> None:
+        """Buffer a batch (no pipeline run), as ``_take`` on each sample in turn would.
+
+        A batch of increasing times after the buffer (a poll's new samples) is copied in
+        whole, in chunks that keep the buffer bounded; anything else goes sample by sample.
+        The band sees the finite values in arrival order either way.
+        """
+        bad = np.flatnonzero(~np.isfinite(ts))
+        if bad.size:  # take what came before it, then refuse it as _take does
+            self._take_all(ts[:bad[0]], vs[:bad[0]])
+            self._take(float(ts[bad[0]]), float(vs[bad[0]]))
+        n = ts.shape[0]
+        if n == 0:
+            return
+        if n > 1 and not bool(np.all(ts[1:] > ts[:-1])) or not ts[0] > self._newest:
+            for t, v in zip(ts.tolist(), vs.tolist()):
+                self._take(t, v)
+            return
+        vs = np.where(np.isfinite(vs), vs, np.nan)
+        for a in range(0, n, self.max_samples):
+            b = min(n, a + self.max_samples)
+            if self._t.shape[0] - self._end < b - a:
+                self._compact(grow=True)
+                if self._t.shape[0] - self._end < b - a:  # grown as far as allowed
+                    self._compact(grow=False, room=b - a)
+            end = self._end
+            if end == self._start:
+                self._oldest = float(ts[a])
+            self._t[end:end + b - a] = ts[a:b]
+            self._v[end:end + b - a] = vs[a:b]
+            self._end = end + b - a
+            self._newest = float(ts[b - 1])
+            self._evict()
+        self._seen += n
+        finite = vs[~np.isnan(vs)].tolist()
+        band = self._band
+        hits = self._band_hits
+        for v in finite:
+            hits = hits + 1 if band.outside(v) else 0
+        self._band_hits = hits
+        self._dirty = True
+
     def _insert(self, t: float, v: float) -> None:
-        if self._end == self._start or t > self._t[self._end - 1]:
+        """Out of order or duplicate: the batch path keeps the last value per time."""
+        ts = self._t[self._start:self._end]
+        i = int(np.searchsorted(ts, t))
+        if i < ts.shape[0] and ts[i] == t:
+            self._v[self._start + i] = v
+        else:
             if self._end == self._t.shape[0]:
                 self._compact(grow=True)
-            self._t[self._end] = t
-            self._v[self._end] = v
+            pos = self._start + i
+            self._t[pos + 1:self._end + 1] = self._t[pos:self._end]
+            self._v[pos + 1:self._end + 1] = self._v[pos:self._end]
+            self._t[pos] = t
+            self._v[pos] = v
             self._end += 1
-        else:  # out of order or duplicate: the batch path keeps the last value per time
-            ts = self._t[self._start:self._end]
-            i = int(np.searchsorted(ts, t))
-            if i < ts.shape[0] and ts[i] == t:
-                self._v[self._start + i] = v
-            else:
-                if self._end == self._t.shape[0]:
-                    self._compact(grow=True)
-                    ts = self._t[self._start:self._end]
-                pos = self._start + i
-                self._t[pos + 1:self._end + 1] = self._t[pos:self._end]
-                self._v[pos + 1:self._end + 1] = self._v[pos:self._end]
-                self._t[pos] = t
-                self._v[pos] = v
-                self._end += 1
-        # evict what falls out of the history window or the sample cap
-        newest = self._t[self._end - 1]
-        if self._t[self._start] < newest - self.history:
+        self._oldest = float(self._t[self._start])
+        self._evict()
+
+    def _evict(self) -> None:
+        """Drop what falls out of the history window or the sample cap."""
+        newest = self._newest
+        if self._oldest < newest - self.history:
             cut = int(np.searchsorted(self._t[self._start:self._end], newest - self.history,
                                       side="left"))
             self._start += cut
         excess = (self._end - self._start) - self.max_samples
         if excess > 0:
             self._start += excess
+        self._oldest = float(self._t[self._start])
 
-    def _compact(self, grow: bool) -> None:
+    def _compact(self, grow: bool, room: int = 1) -> None:
         n = self._end - self._start
         size = self._t.shape[0]
         if grow and n >= size // 2:
             size = min(2 * size, 2 * self.max_samples + 2)
-            size = max(size, n + 1)
+        size = max(size, n + room)
         t = np.empty(size)
         v = np.empty(size)
         t[:n] = self._t[self._start:self._end]
@@ -388,6 +445,8 @@ class OnlineDetector:
         det._v = np.empty(size)
         det._t[:n], det._v[:n] = t, v
         det._start, det._end = 0, n
+        if n:
+            det._newest, det._oldest = float(t[-1]), float(t[0])
         det._last_run = -math.inf if meta["last_run"] is None else meta["last_run"]
         det._leaking = bool(meta["leaking"])
         det._seen = int(meta["seen"])

@@ -74,3 +74,20 @@ def test_bad_arguments(kwargs, match):
     args = dict(t=[1.0], v=[1.0], t0=0.0, width=1.0, n_bins=1) | kwargs
     with pytest.raises(ValueError, match=match):
         bin_stats(**args)
+
+
+def test_one_compiled_variant_for_writable_and_read_only_inputs():
+    """A Series' arrays are read-only, a caller's usually not: both reach the same compiled
+    kernel (a second variant would cost another compile on a cold cache), and the inputs
+    stay writable for their owner."""
+    from detector.kernels.binning import _bin_stats_kernel
+
+    t = np.arange(10.0)
+    v = np.arange(10.0)
+    frozen = v.copy()
+    frozen.flags.writeable = False
+    a = bin_stats(t, v, 0.0, 2.0, 5)
+    b = bin_stats(t, frozen, 0.0, 2.0, 5)
+    assert all(np.array_equal(x, y) for x, y in zip(a, b))
+    assert len(_bin_stats_kernel.signatures) == 1
+    assert t.flags.writeable and v.flags.writeable

@@ -406,3 +406,99 @@ def test_theil_sen_smoothed_ramp_slopes_crowded_at_one_end(n):
         assert got[0] == ref[0] and got[1] == pytest.approx(ref[1], rel=1e-12)
     else:
         assert got[0] == pytest.approx(1e6 / 60, rel=1e-9)
+
+
+# -- the numpy helpers that replaced small kernels (a cold cache compiles less): each against
+#    a naive loop written here
+
+def _naive_differences_exact(v):
+    kmax, vmax = None, 0.0
+    for t in v:
+        if t == 0.0:
+            continue
+        a = abs(t)
+        vmax = max(vmax, a)
+        m, e = math.frexp(a)
+        mant = int(m * 2.0 ** 53)
+        tz = (mant & -mant).bit_length() - 1
+        k = 53 - e - tz
+        kmax = k if kmax is None else max(kmax, k)
+    if vmax == 0.0:
+        return True
+    from fractions import Fraction
+    return vmax <= 2.0 ** 200 and Fraction(vmax) * Fraction(2) ** kmax <= 2 ** 52
+
+
+@pytest.mark.parametrize("v", [
+    [], [0.0, -0.0], [1.0, 2.0, 3.0], [0.5, 0.25, 1e6], [0.1, 0.2], [2.0 ** 52, 1.0],
+    [2.0 ** 53, 1.0], [2.0 ** 52 + 2.0, 0.5], [2.0 ** 200], [2.0 ** 201], [1e-300, 1.0],
+    [5e-324], [-3.0, 7.5, -0.125], [2.0 ** 52 - 1.0, 0.5], [4503599627370496.5],
+])
+def test_differences_exact_against_naive_loop(v):
+    from detector.kernels.trend import _differences_exact
+
+    v = np.asarray(v, dtype=float)
+    assert _differences_exact(v) == _naive_differences_exact(v.tolist())
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.integers(-2 ** 60, 2 ** 60).map(float),
+                          st.floats(allow_nan=False, allow_infinity=False),
+                          st.sampled_from([0.5, 0.25, 3.0, 1e15, 1e-20])), max_size=20))
+def test_differences_exact_hypothesis(values):
+    from detector.kernels.trend import _differences_exact
+
+    v = np.asarray(values, dtype=float)
+    assert _differences_exact(v) == _naive_differences_exact(values)
+
+
+def test_pair_slope_sample_against_naive_loop():
+    from detector.kernels.trend import _pair_slope_sample
+
+    rng = np.random.default_rng(5)
+    xs = np.sort(rng.integers(0, 30, 60)).astype(float)  # ties in x
+    ys = rng.normal(size=60)
+    i, j = rng.integers(0, 60, 500), rng.integers(0, 60, 500)
+    want = []
+    for a, b in zip(i.tolist(), j.tolist()):
+        if xs[a] == xs[b]:
+            continue
+        a, b = min(a, b), max(a, b)
+        want.append((ys[b] - ys[a]) / (xs[b] - xs[a]))
+    got = _pair_slope_sample(ys, xs, i, j)
+    assert got.tolist() == want
+
+
+@pytest.mark.parametrize("kind", ["normal", "ties", "constant", "signed zeros"])
+def test_average_ranks_equal_scipy_rankdata(kind):
+    from detector.kernels.trend import _average_ranks
+
+    rng = np.random.default_rng(1)
+    a = {"normal": rng.normal(size=101), "ties": rng.integers(0, 5, 101).astype(float),
+         "constant": np.full(7, 3.0), "signed zeros": np.array([0.0, -0.0, 1.0, -0.0, -1.0])}[kind]
+    assert _average_ranks(a).tolist() == stats.rankdata(a).tolist()
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_pairs_between_lists_the_band(seed):
+    """The slopes in [lo, hi) listed by the merge sort (numpy's stable order in, pairs out)
+    against all pairs, with ties in x and a cap below the count."""
+    from detector.kernels.trend import _pairs_between
+
+    rng = np.random.default_rng(seed)
+    n = 80
+    x = np.sort(rng.integers(0, 40, n)).astype(float)
+    y = rng.normal(size=n)
+    order = np.lexsort((y, x))
+    x, y = x[order], y[order]
+    i, j = np.triu_indices(n, 1)
+    keep = x[i] < x[j]
+    slopes = (y[j] - y[i])[keep] / (x[j] - x[i])[keep]
+    srt = np.sort(slopes)
+    a, b = int(0.3 * srt.size), int(0.6 * srt.size)
+    lo, hi = (srt[a - 1] + srt[a]) / 2, (srt[b - 1] + srt[b]) / 2  # ends far from any slope
+    want = srt[a:b]
+    got, count = _pairs_between(y - np.median(y), x - np.median(x), y, x, lo, hi, 10 ** 6)
+    assert count == want.size and np.sort(got).tolist() == want.tolist()
+    got, count = _pairs_between(y - np.median(y), x - np.median(x), y, x, lo, hi, 5)
+    assert count == want.size and got.size == 5 and set(got.tolist()) <= set(want.tolist())

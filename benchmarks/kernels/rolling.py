@@ -5,6 +5,7 @@ import pandas as pd
 
 from benchmarks.kernels.common import Case, Target, ratio
 from detector.kernels import rolling_max, rolling_mean_std, rolling_min
+from detector.kernels._jit import kernel
 
 W = 100
 
@@ -44,6 +45,37 @@ class _Buffers:
         return rolling_mean_std(x, W, out_mean=self.m, out_std=self.s)
 
 
+def _memory(n, rng):
+    """Memory-like data (issue 14): a level of 5e8 bytes with white noise of 1e6 bytes."""
+    return (5e8 + rng.normal(0, 1e6, n),)
+
+
+def _bn_at(w):
+    def run(x):
+        import bottleneck as bn
+
+        return bn.move_mean(x, w), bn.move_std(x, w, ddof=1)
+    return run
+
+
+@kernel
+def _copy_to_two(x, a, b):
+    for i in range(x.shape[0]):
+        a[i] = x[i]
+        b[i] = x[i]
+
+
+def _fresh_output_floor(x):
+    """What any rolling mean+std with fresh outputs pays at least: read x once and write
+    two freshly allocated arrays of its length (the page faults and the bandwidth)."""
+    out = np.empty((2, x.shape[0]))
+    _copy_to_two(x, out[0], out[1])
+    return out
+
+
+WINDOWS = (20, 240, 2880)
+MEMORY_SIZES = (1_000_000, 10_000_000)
+
 CASES = [
     Case("rolling_mean_std w=100", _x, lambda x: rolling_mean_std(x, W),
          "bottleneck move_mean+move_std", _bn_mean_std),
@@ -58,7 +90,26 @@ CASES = [
          lambda x: pd.Series(x).rolling(W).min().to_numpy()),
     Case("rolling_max w=100", _x, lambda x: rolling_max(x, W), "pandas rolling max",
          lambda x: pd.Series(x).rolling(W).max().to_numpy()),
+    *[Case(f"rolling_mean_std w={w}, memory-like", _memory,
+           lambda x, w=w: rolling_mean_std(x, w), "bottleneck move_mean+move_std", _bn_at(w),
+           sizes=MEMORY_SIZES, repeats=7) for w in WINDOWS],
+    Case("fresh-output floor: read x, write 2 new arrays", _memory, _fresh_output_floor,
+         sizes=MEMORY_SIZES, repeats=7),
 ]
+
+
+def _windows_target(r):
+    n = 10_000_000
+    floor = r[("fresh-output floor: read x, write 2 new arrays", n)][0]
+    parts, met = [], True
+    for w in WINDOWS:
+        ours, peer = r[(f"rolling_mean_std w={w}, memory-like", n)]
+        k = ratio(r, f"rolling_mean_std w={w}, memory-like", n)
+        met = met and k >= 1.5
+        parts.append(f"w={w} {k:.2f}x (ours {ours / floor:.2f}x the floor, bottleneck "
+                     f"{peer / floor:.2f}x)")
+    return met, "; ".join(parts) + f"; floor {floor * 1e3:.1f} ms"
+
 
 
 TARGETS = [
@@ -68,6 +119,8 @@ TARGETS = [
     Target("rolling_mean_std >= 1.5x bottleneck at n=1e7 (fresh outputs each call)",
            lambda r: (lambda k: (k >= 1.5, f"{k:.2f}x"))(
                ratio(r, "rolling_mean_std w=100", 10_000_000))),
+    Target("rolling_mean_std >= 1.5x bottleneck at windows 20, 240 and 2880, memory-like data "
+           "(5e8 + N(0, 1e6)), n=1e7, fresh outputs (issue 14)", _windows_target),
     Target("rolling_mean_std >= 8x pandas at n=1e7",
            lambda r: (lambda k: (k >= 8, f"{k:.1f}x"))(
                ratio(r, "rolling_mean_std w=100 vs pandas", 10_000_000))),

@@ -47,6 +47,19 @@ def as_float_array(x, name: str, *, min_length: int = 0) -> np.ndarray:
     return np.ascontiguousarray(arr, dtype=np.float64)
 
 
+def read_only(a: np.ndarray) -> np.ndarray:
+    """A read-only view of ``a`` (no copy).
+
+    numba compiles a kernel once per argument type, and a read-only array is another type
+    than a writable one: a kernel fed both (a :class:`detector.Series`' arrays are
+    read-only, a caller's are usually not) compiles twice on a cold cache. Passing every
+    input through this keeps one.
+    """
+    view = a.view()
+    view.flags.writeable = False
+    return view
+
+
 def check_int(value, name: str, *, minimum: int | None = None) -> int:
     """Return ``value`` as an ``int``, raising ``ValueError`` naming ``name``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):

@@ -7,12 +7,12 @@ so its cost after this one O(n) pass does not grow with the sampling rate.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
-from ._validate import as_float_array, check_float, check_int
+from ._jit import kernel
+from ._validate import as_float_array, check_float, check_int, read_only
 
 
-@njit(cache=True)
+@kernel
 def _bin_stats_kernel(t, v, t0, width, n_bins, count, mean, lo, hi):
     for b in range(n_bins):
         count[b] = 0
@@ -88,5 +88,6 @@ def bin_stats(t, v, t0: float, width: float, n_bins: int):
     mean = np.empty(n_bins)
     lo = np.empty(n_bins)
     hi = np.empty(n_bins)
-    _bin_stats_kernel(t, v, t0, width, n_bins, count, mean, lo, hi)
+    # read-only inputs always (a Series' arrays are): one compiled variant, not two
+    _bin_stats_kernel(read_only(t), read_only(v), t0, width, n_bins, count, mean, lo, hi)
     return count, mean, lo, hi

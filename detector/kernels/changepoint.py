@@ -17,8 +17,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
+from ._jit import kernel
 from ._validate import as_float_array, check_float, check_int
 from .segment import backtrack
 
@@ -33,6 +33,10 @@ FPOP_MIN_SAMPLES = 500
 #: they are settled with ruptures' own floating-point arithmetic (see ``_exact_l2``).
 NEAR = 1e-12
 
+# np.int64(0), not 0, where a kernel passes a start index of zero: numba would compile a
+# second copy of the callee specialised to the literal
+_ZERO = np.int64(0)
+
 # Largest |x - mean(x)| accepted: squares, their sums and Dekker splits stay finite.
 _MAX_ABS = 1e100
 _EPS = float(np.finfo(np.float64).eps)
@@ -43,7 +47,7 @@ _EPS = float(np.finfo(np.float64).eps)
 # --------------------------------------------------------------------------------------
 
 
-@njit(cache=True)
+@kernel
 def _two_sum(a, b):
     # s + e == a + b exactly (Knuth)
     s = a + b
@@ -52,7 +56,7 @@ def _two_sum(a, b):
     return s, e
 
 
-@njit(cache=True)
+@kernel
 def _two_prod(a, b):
     # p + e == a * b exactly (Dekker's split; no FMA needed)
     p = a * b
@@ -66,14 +70,15 @@ def _two_prod(a, b):
     return p, e
 
 
-@njit(cache=True)
+@kernel
 def _prefix_dd(y):
     """Prefix sums of y and y*y as unevaluated pairs hi + lo (about 106 bits)."""
     n = y.shape[0]
-    s1h = np.zeros(n + 1)
-    s1l = np.zeros(n + 1)
-    s2h = np.zeros(n + 1)
-    s2l = np.zeros(n + 1)
+    s1h = np.empty(n + 1)  # np.empty and explicit fills only: each other numpy
+    s1l = np.empty(n + 1)  # constructor costs its own compile time on a cold cache
+    s2h = np.empty(n + 1)
+    s2l = np.empty(n + 1)
+    s1h[0] = s1l[0] = s2h[0] = s2l[0] = 0.0
     h1 = 0.0
     l1 = 0.0
     h2 = 0.0
@@ -92,7 +97,7 @@ def _prefix_dd(y):
     return s1h, s1l, s2h, s2l
 
 
-@njit(cache=True)
+@kernel
 def _prefix(y, plain):
     """Prefix sums for ``_l2``: double-double pairs, or (plain) the pairs rounded once."""
     s1h, s1l, s2h, s2l = _prefix_dd(y)
@@ -103,7 +108,7 @@ def _prefix(y, plain):
     return s1h, s1l, s2h, s2l
 
 
-@njit(cache=True)
+@kernel
 def _l2(s1h, s1l, s2h, s2l, a, b, plain):
     """Sum of squared deviations from the mean of y[a:b] (see ``_l2_plain``, ``_l2_dd``)."""
     if plain:
@@ -111,7 +116,7 @@ def _l2(s1h, s1l, s2h, s2l, a, b, plain):
     return _l2_dd(s1h[a], s1h[b], s1l[a], s1l[b], s2h[a], s2h[b], s2l[a], s2l[b], b - a)
 
 
-@njit(cache=True)
+@kernel
 def _l2_plain(s1a, s1b, s2a, s2b, m):
     # well-conditioned signal: prefix sums compensated, rounded once (see _prefix);
     # the error is inside the near-tie band (see _precision). Scalar arguments: numba
@@ -121,7 +126,7 @@ def _l2_plain(s1a, s1b, s2a, s2b, m):
     return v if v > 0.0 else 0.0
 
 
-@njit(cache=True)
+@kernel
 def _l2_dd(s1ha, s1hb, s1la, s1lb, s2ha, s2hb, s2la, s2lb, m):
     """Sum of squared deviations from the mean of y[a:b], in double-double arithmetic.
 
@@ -145,7 +150,7 @@ def _l2_dd(s1ha, s1hb, s1la, s1lb, s2ha, s2hb, s2la, s2lb, m):
     return v if v > 0.0 else 0.0
 
 
-@njit(cache=True)
+@kernel
 def _seg_mean(s1h, s1l, a, b, plain):
     if plain:
         return (s1h[b] - s1h[a]) / (b - a)
@@ -153,7 +158,7 @@ def _seg_mean(s1h, s1l, a, b, plain):
     return (x1 + (e1 + (s1l[b] - s1l[a]))) / (b - a)
 
 
-@njit(cache=True)
+@kernel
 def _block_sum(a, lo, n):
     # numpy's pairwise summation on a block of at most 128 values
     if n < 8:
@@ -187,7 +192,7 @@ def _block_sum(a, lo, n):
     return res
 
 
-@njit(cache=True)
+@kernel
 def _pairwise_sum(a, lo, n):
     """numpy's pairwise summation, in its exact order, without recursion (cached numba
     functions must not recurse)."""
@@ -232,7 +237,7 @@ def _pairwise_sum(a, lo, n):
     return result
 
 
-@njit(cache=True)
+@kernel
 def _clinear(y, buf, a, b):
     # ruptures' CostCLinear: squared distance of y[a:b] to the chord from y[a-1] to
     # y[b-1] (a segment starting at 0 is anchored at y[0]), computed as ruptures does
@@ -246,10 +251,10 @@ def _clinear(y, buf, a, b):
     for k in range(m):
         d = y[a + k] - (slope * (k + 1) + intercept)
         buf[k] = d * d
-    return _pairwise_sum(buf, 0, m)
+    return _pairwise_sum(buf, _ZERO, m)
 
 
-@njit(cache=True)
+@kernel
 def _exact_l2(y, buf, a, b):
     # ruptures' cost on the raw signal, in numpy's order: var(y[a:b]) * (b - a)
     m = b - a
@@ -257,21 +262,23 @@ def _exact_l2(y, buf, a, b):
     for k in range(m):
         d = y[a + k] - mean
         buf[k] = d * d
-    return (_pairwise_sum(buf, 0, m) / m) * m
+    return (_pairwise_sum(buf, _ZERO, m) / m) * m
 
 
-@njit(cache=True)
-def _exact_total(y, buf, prev, fx, pen, t):
-    # ruptures' sum(partition.values()) for the best partition of [0, t), memoised in fx
+@kernel
+def _exact_total(y, buf, path, prev, fx, pen, t):
+    # ruptures' sum(partition.values()) for the best partition of [0, t), memoised in fx;
+    # ``path`` is scratch space for the walk back (n + 1 slots)
     if fx[t] == fx[t]:
         return fx[t]
-    path = []
+    k = 0
     e = t
     while fx[e] != fx[e]:
-        path.append(e)
+        path[k] = e
+        k += 1
         e = prev[e]
     total = fx[e]
-    for i in range(len(path) - 1, -1, -1):
+    for i in range(k - 1, -1, -1):
         b = path[i]
         a = prev[b]
         total = total + (_exact_l2(y, buf, a, b) + pen)
@@ -279,15 +286,15 @@ def _exact_total(y, buf, prev, fx, pen, t):
     return total
 
 
-@njit(cache=True)
+@kernel
 def _near(a, b, pen, floor):
     # within rounding of each other: NEAR relative, plus the absolute error bound of
     # our costs (``floor``, from the signal's sum of squares)
     return abs(a - b) <= NEAR * (abs(a) + abs(b) + pen) + floor
 
 
-@njit(cache=True)
-def _settle(raw, buf, prev, fx, pen, floor, cand, vals, nc, bv, t):
+@kernel
+def _settle(raw, buf, path, prev, fx, pen, floor, cand, vals, nc, bv, t):
     """Index (into ``cand``) of the candidate ruptures would pick at end ``t``.
 
     ``vals`` are our penalised totals; candidates are in increasing order, as ruptures' admissible list, and the first
@@ -310,21 +317,22 @@ def _settle(raw, buf, prev, fx, pen, floor, cand, vals, nc, bv, t):
         v = vals[k]
         if v == v and _near(v, bv, pen, floor):
             o = cand[k]
-            ex = _exact_total(raw, buf, prev, fx, pen, o) + (_exact_l2(raw, buf, o, t) + pen)
+            ex = _exact_total(raw, buf, path, prev, fx, pen, o) + (_exact_l2(raw, buf, o, t)
+                                                                   + pen)
             if ex < bx:
                 bx = ex
                 bk = k
     return bk
 
 
-@njit(cache=True)
-def _exact_keeps(raw, buf, prev, fx, pen, o, t):
+@kernel
+def _exact_keeps(raw, buf, path, prev, fx, pen, o, t):
     """ruptures' pruning test at end ``t`` in its own arithmetic: total(o) <= total(t) + pen."""
-    ex = _exact_total(raw, buf, prev, fx, pen, o) + (_exact_l2(raw, buf, o, t) + pen)
-    return ex <= _exact_total(raw, buf, prev, fx, pen, t) + pen
+    ex = _exact_total(raw, buf, path, prev, fx, pen, o) + (_exact_l2(raw, buf, o, t) + pen)
+    return ex <= _exact_total(raw, buf, path, prev, fx, pen, t) + pen
 
 
-@njit(cache=True)
+@kernel
 def _breakpoints(n, min_size, jump):
     """ruptures' candidate segment ends: multiples of ``jump`` that are >= min_size, then n."""
     count = 0
@@ -341,7 +349,7 @@ def _breakpoints(n, min_size, jump):
     return ind
 
 
-@njit(cache=True)
+@kernel
 def _pelt_kernel(y, pen, min_size, jump, model, raw, plain, floor):
     """ruptures' PELT, step for step: the same admissible points, pruning and ties.
 
@@ -354,15 +362,20 @@ def _pelt_kernel(y, pen, min_size, jump, model, raw, plain, floor):
     if model == 0:
         s1h, s1l, s2h, s2l = _prefix(y, plain)
     else:
-        s1h = np.zeros(1)
+        s1h = np.empty(1)
         s1l = s1h
         s2h = s1h
         s2l = s1h
     buf = np.empty(n + 1)
-    fx = np.full(n + 1, np.nan)
+    path = np.empty(n + 1, np.int64)
+    fx = np.empty(n + 1)
+    best = np.empty(n + 1)
+    prev = np.empty(n + 1, np.int64)
+    for i in range(n + 1):
+        fx[i] = np.nan
+        best[i] = np.inf
+        prev[i] = -1
     fx[0] = 0.0
-    best = np.full(n + 1, np.inf)
-    prev = np.full(n + 1, -1, np.int64)
     best[0] = 0.0
     ind = _breakpoints(n, min_size, jump)
     adm = np.empty(ind.shape[0] + 1, np.int64)
@@ -394,7 +407,7 @@ def _pelt_kernel(y, pen, min_size, jump, model, raw, plain, floor):
             elif v < b2:
                 b2 = v
         if model == 0 and _near(b2, b1, pen, floor):  # runner-up within rounding
-            k1 = _settle(raw, buf, prev, fx, pen, floor, adm, vals, n_adm, b1, bkp)
+            k1 = _settle(raw, buf, path, prev, fx, pen, floor, adm, vals, n_adm, b1, bkp)
         best[bkp] = b1
         prev[bkp] = adm[k1]
         # ruptures keeps a candidate while its total <= best + pen; totals within
@@ -409,7 +422,7 @@ def _pelt_kernel(y, pen, min_size, jump, model, raw, plain, floor):
             elif v > thr + margin:
                 keep = False
             elif model == 0:
-                keep = _exact_keeps(raw, buf, prev, fx, pen, adm[k], bkp)
+                keep = _exact_keeps(raw, buf, path, prev, fx, pen, adm[k], bkp)
             else:
                 keep = v <= thr
             if keep:
@@ -419,7 +432,7 @@ def _pelt_kernel(y, pen, min_size, jump, model, raw, plain, floor):
     return prev
 
 
-@njit(cache=True)
+@kernel
 def _fpop_kernel(y, pen, min_size, jump, raw, plain, floor, big):
     """Optimal partition by functional pruning (L2 cost), checked against ruptures.
 
@@ -453,14 +466,22 @@ def _fpop_kernel(y, pen, min_size, jump, raw, plain, floor, big):
     n = y.shape[0]
     s1h, s1l, s2h, s2l = _prefix(y, plain)
     buf = np.empty(n + 1)
-    fx = np.full(n + 1, np.nan)
+    path = np.empty(n + 1, np.int64)
+    fx = np.empty(n + 1)
+    best = np.empty(n + 1)
+    prev = np.empty(n + 1, np.int64)
+    dropped = np.empty(n + 1, np.bool_)  # by ruptures' pruning rule
+    huge = np.empty(n + 1, np.bool_)  # ends whose best total exceeds ``big``
+    owns_at = np.empty(n + 1, np.int64)  # the last step at which a candidate owned an interval
+    for i in range(n + 1):
+        fx[i] = np.nan
+        best[i] = np.inf
+        prev[i] = -1
+        dropped[i] = False
+        huge[i] = False
+        owns_at[i] = -1
     fx[0] = 0.0
-    best = np.full(n + 1, np.inf)
-    prev = np.full(n + 1, -1, np.int64)
     best[0] = 0.0
-    dropped = np.zeros(n + 1, np.bool_)  # by ruptures' pruning rule
-    huge = np.zeros(n + 1, np.bool_)  # ends whose best total exceeds ``big``
-    n_owned = np.zeros(n + 1, np.int64)
     # intervals of mu in increasing order, and the candidate owning each
     cap = 64
     lo = np.empty(cap)
@@ -556,27 +577,32 @@ def _fpop_kernel(y, pen, min_size, jump, raw, plain, floor, big):
                         n_iv += 1
             # candidates that still own an interval stay, in increasing order
             for k in range(n_iv):
-                n_owned[own[k]] += 1
+                owns_at[own[k]] = i
             kept = 0
             for k in range(nc):
                 o = cand[k]
-                if n_owned[o] > 0:
+                if owns_at[o] == i:
                     cand[kept] = o
                     kept += 1
-            if n_owned[tau] > 0:
+            if owns_at[tau] == i:
                 cand[kept] = tau
                 kept += 1
             nc = kept
-            for k in range(n_iv):
-                n_owned[own[k]] = 0
         bv = np.inf
-        for k in range(nc):
-            o = cand[k]
+        b2 = np.inf
+        k = 0
+        for j in range(nc):
+            o = cand[j]
             v = best[o] + (_l2(s1h, s1l, s2h, s2l, o, t, plain) + pen)
-            vals[k] = v
-            if v < bv:
+            vals[j] = v
+            if v < bv:  # strict: the first of equal totals, as min() in ruptures
+                b2 = bv
                 bv = v
-        k = _settle(raw, buf, prev, fx, pen, floor, cand, vals, nc, bv, t)
+                k = j
+            elif v < b2:
+                b2 = v
+        if _near(b2, bv, pen, floor):  # a runner-up within rounding: ruptures' arithmetic
+            k = _settle(raw, buf, path, prev, fx, pen, floor, cand, vals, nc, bv, t)
         if bv > big:
             huge[t] = True  # rounding decides here: harmless unless on the final path
         elif dropped[cand[k]]:
@@ -589,7 +615,7 @@ def _fpop_kernel(y, pen, min_size, jump, raw, plain, floor, big):
                 continue
             v = vals[k]
             if _near(v, bv + pen, pen, floor):
-                keep = _exact_keeps(raw, buf, prev, fx, pen, o, t)
+                keep = _exact_keeps(raw, buf, path, prev, fx, pen, o, t)
             else:
                 keep = v <= bv + pen
             if not keep:
@@ -724,8 +750,8 @@ def pelt(signal, penalty: float, *, min_size: int = 2, jump: int = 5) -> list[in
         prev, ok = _fpop_kernel(yc, penalty, min_size, jump, y, plain, floor,
                                 _big(noise, penalty))
         if ok:
-            return backtrack(prev, n).tolist()
-    return backtrack(_pelt_kernel(yc, penalty, min_size, jump, 0, y, plain, floor), n).tolist()
+            return backtrack(prev, n)
+    return backtrack(_pelt_kernel(yc, penalty, min_size, jump, 0, y, plain, floor), n)
 
 
 def pelt_plain(signal, penalty: float, *, min_size: int = 2, jump: int = 5) -> list[int]:
@@ -733,7 +759,7 @@ def pelt_plain(signal, penalty: float, *, min_size: int = 2, jump: int = 5) -> l
     y, yc, penalty, min_size, jump = _signal(signal, penalty, min_size, jump)
     plain, floor, _ = _precision(y, yc)
     prev = _pelt_kernel(yc, penalty, min_size, jump, 0, y, plain, floor)
-    return backtrack(prev, y.shape[0]).tolist()
+    return backtrack(prev, y.shape[0])
 
 
 def _pelt_fpop(signal, penalty: float, *, min_size: int = 2, jump: int = 1):
@@ -741,7 +767,7 @@ def _pelt_fpop(signal, penalty: float, *, min_size: int = 2, jump: int = 1):
     y, yc, penalty, min_size, jump = _signal(signal, penalty, min_size, jump)
     plain, floor, noise = _precision(y, yc)
     prev, ok = _fpop_kernel(yc, penalty, min_size, jump, y, plain, floor, _big(noise, penalty))
-    return (backtrack(prev, y.shape[0]).tolist() if ok else None), ok
+    return (backtrack(prev, y.shape[0]) if ok else None), ok
 
 
 def pelt_linear(signal, penalty: float, *, min_size: int = 3, jump: int = 5) -> list[int]:
@@ -795,4 +821,4 @@ def pelt_linear(signal, penalty: float, *, min_size: int = 3, jump: int = 5) -> 
     y, _, penalty, min_size, jump = _signal(signal, penalty, min_size, jump, cost_min_size=3)
     # costs on the raw signal, as ruptures computes them
     prev = _pelt_kernel(y, penalty, min_size, jump, 1, y, True, 0.0)
-    return backtrack(prev, y.shape[0]).tolist()
+    return backtrack(prev, y.shape[0])

@@ -8,12 +8,12 @@ functions do, +-inf (a memory series has no infinite sample; one is a broken scr
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
+from ._jit import kernel
 from ._validate import as_float_array, check_int
 
 
-@njit(cache=True)
+@kernel
 def _cycle_minima_kernel(x, length, idx, val):
     n = x.shape[0]
     k = 0
@@ -63,7 +63,7 @@ def cycle_minima(x, length: int):
     return idx, val
 
 
-@njit(cache=True)
+@kernel
 def _centred_min_kernel(x, w, out):
     # Monotonic deque over the finite values in x[i - w // 2 : i + w - w // 2],
     # kept in a ring of a power of two >= min(w, n) + 1 slots (it never holds more
@@ -95,7 +95,7 @@ def _centred_min_kernel(x, w, out):
         out[i] = x[dq[head & mask]] if tail > head else np.nan
 
 
-@njit(cache=True)
+@kernel
 def _finite_or_inf(x, q):
     # x[q] when q is inside x and the value is finite, else +inf (never the minimum)
     if q < 0 or q >= x.shape[0]:
@@ -104,7 +104,7 @@ def _finite_or_inf(x, q):
     return v if (v > -np.inf and v < np.inf) else np.inf
 
 
-@njit(cache=True)
+@kernel
 def _centred_min_blocks(x, w, out):
     # van Herk / Gil-Werman over a virtual array v = q + w // 2 padded with +inf on
     # both sides: out[i] is the trailing minimum over v in [i, i + w - 1]. Blocks of w

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 from llvmlite import ir
-from numba import njit
 from numba.core import types
 from numba.extending import intrinsic
 
+from ._jit import kernel
 from ._validate import as_float_array, check_int
 
 
@@ -31,7 +31,7 @@ def _fma(typingctx, a, b, c):
     return sig, codegen
 
 
-@njit(cache=True)
+@kernel
 def _mean_std_kernel(x, w, mean, std):
     # Outputs in blocks of w: block 0 = [0, w), then [w, 2w), ... Within a block every
     # window holds x[b] (b = the block's first output), so the sums are kept around the
@@ -54,7 +54,8 @@ def _mean_std_kernel(x, w, mean, std):
     n = x.shape[0]
     inv_w = 1.0 / w
     inv_w1 = 1.0 / (w - 1)
-    gaps = _general_block(x, w, 0, mean, std, inv_w, inv_w1)
+    # np.int64(0), not 0: numba would compile a second copy specialised to the literal
+    gaps = _general_block(x, w, np.int64(0), mean, std, inv_w, inv_w1)
     per = max(n // w - 1, 0) // 2  # complete blocks per lane
     pa = w  # first output of lane a's current block
     pb = w + per * w  # and lane b's
@@ -70,13 +71,6 @@ def _mean_std_kernel(x, w, mean, std):
     s2b = 0.0
     qa = pa  # lane a's outputs from qa to pa hold their mean and the variance not yet
     qb = pb  # divided by w - 1 nor square-rooted (same for lane b)
-    # per lane, for the window before the current block: x - h and its rounded square
-    # (the leaving values' terms, exactly as they entered the block's starting sums)
-    ring = np.empty((4, w), np.float64)
-    da_a = ring[0]
-    qa_a = ring[1]
-    da_b = ring[2]
-    qa_b = ring[3]
     for _ in range(per):
         if gaps:
             _finish(std, qa, pa, inv_w1)
@@ -92,10 +86,10 @@ def _mean_std_kernel(x, w, mean, std):
             continue
         if fresh_a:
             ha = x[pa]
-            s1a, s2a = _shifted_sums(x, pa - w, ha, da_a, qa_a)
+            s1a, s2a = _shifted_sums(x, pa - w, ha, w)
         if fresh_b:
             hb = x[pb]
-            s1b, s2b = _shifted_sums(x, pb - w, hb, da_b, qa_b)
+            s1b, s2b = _shifted_sums(x, pb - w, hb, w)
         na = x[pa + w]  # the shift of the lane's next block
         nb = x[min(pb + w, n - 1)]  # (the last block of lane b may have none)
         big_a = s2a  # the square sums' start, for the error bound below
@@ -106,40 +100,44 @@ def _mean_std_kernel(x, w, mean, std):
         r2b = 0.0
         ua = np.uint64(pa)
         ub = np.uint64(pb)
+        low_a = np.inf  # the block's smallest centred sum of squares (the spike check)
+        low_b = np.inf
         for t in range(uw):
             # output i: x[i] enters, x[i - w] leaves. A value's rounded square (x - h)^2
             # enters the sums once (in the block before, as part of the starting sums) and
-            # leaves as that same float, read back from the ring: whenever the sums are
-            # exact, a large value leaving takes exactly what it brought (pandas' sums keep
-            # a residue, see the docs). The ring also saves recomputing the leaving terms.
+            # leaves as that same float, recomputed from the same operands (x[i - w] - h,
+            # squared): whenever the sums are exact, a large value leaving takes exactly
+            # what it brought (pandas' sums keep a residue, see the docs). Recomputing costs
+            # two operations; reading them back from a ring of 4 w slots (as before) cost
+            # more at every window measured (20 to 2880), most where the ring left L1.
             i = ua + t
             dv = x[i] - ha
-            da = da_a[t]
+            da = x[i - uw] - ha
             s1a += dv - da
-            qv = qa_a[t]
+            qv = da * da
             s2a += _fma(dv, dv, -qv)
             m = s1a * inv_w
             mean[i] = _fma(s1a, inv_w, ha)
-            std[i] = _fma(-s1a, m, s2a)
+            c = _fma(-s1a, m, s2a)
+            std[i] = c
+            low_a = c if c < low_a else low_a
             d = x[i] - na
             q = d * d
-            da_a[t] = d
-            qa_a[t] = q
             r1a += d
             r2a += q
             i = ub + t
             dv = x[i] - hb
-            da = da_b[t]
+            da = x[i - uw] - hb
             s1b += dv - da
-            qv = qa_b[t]
+            qv = da * da
             s2b += _fma(dv, dv, -qv)
             m = s1b * inv_w
             mean[i] = _fma(s1b, inv_w, hb)
-            std[i] = _fma(-s1b, m, s2b)
+            c = _fma(-s1b, m, s2b)
+            std[i] = c
+            low_b = c if c < low_b else low_b
             d = x[i] - nb
             q = d * d
-            da_b[t] = d
-            qa_b[t] = q
             r1b += d
             r2b += q
         # Rounding error of the centred sums S_i: ~u sqrt(w) B (w steps of errors of either
@@ -149,14 +147,17 @@ def _mean_std_kernel(x, w, mean, std):
         # data stays far from it (S ~ B / 10).
         dh = na - ha
         big_a = _CANCEL * sqrt_w * (big_a + 2.0 * r2a + 2.0 * w * dh * dh)
-        if not big_a < np.inf or _any_below(std, pa, pa + w, big_a):  # NaN: unknown
+        if not big_a < np.inf or low_a < big_a:  # NaN: unknown
             _careful_block(x, w, pa, mean, std, inv_w)
         dh = nb - hb
         big_b = _CANCEL * sqrt_w * (big_b + 2.0 * r2b + 2.0 * w * dh * dh)
-        if not big_b < np.inf or _any_below(std, pb, pb + w, big_b):  # NaN: unknown
+        if not big_b < np.inf or low_b < big_b:  # NaN: unknown
             _careful_block(x, w, pb, mean, std, inv_w)
-        _constant_windows(x, w, pa, pa + w, mean, std)
-        _constant_windows(x, w, pb, pb + w, mean, std)
+        # windows of identical values lie in a run of x[b] around b: usually there is none
+        if x[pa - 1] == x[pa] or x[pa + 1] == x[pa]:
+            _constant_windows(x, w, pa, pa + w, mean, std)
+        if x[pb - 1] == x[pb] or x[pb + 1] == x[pb]:
+            _constant_windows(x, w, pb, pb + w, mean, std)
         if np.isfinite(s1a + s2a):
             s1a, s2a, ha, fresh_a = r1a, r2a, na, False
             if pa + w - qa >= _FINISH_CHUNK:
@@ -191,16 +192,7 @@ _CANCEL = 2.0 ** -21
 _SPIKE = 2.0 ** 20  # _careful_block: a leaving term this many times what remains
 
 
-@njit(cache=True)
-def _any_below(a, b, e, t):
-    # whether some a[b:e] < t (an integer count, so LLVM vectorises the loop)
-    c = 0
-    for i in range(np.uint64(b), np.uint64(e)):
-        c += 1 if a[i] < t else 0
-    return c > 0
-
-
-@njit(cache=True)
+@kernel
 def _careful_block(x, w, b, mean, std, inv_w):
     # outputs b .. b+w-1 (all windows finite) as the lean loop writes them (mean and the
     # centred sum of squares), but the sums are computed afresh over the window whenever
@@ -239,7 +231,7 @@ def _careful_block(x, w, b, mean, std, inv_w):
 _FINISH_CHUNK = 512  # outputs per lane between two square-root passes
 
 
-@njit(cache=True)
+@kernel
 def _finish(std, b, e, inv_w1):
     # std[b:e] holds sum((x - mean)^2) over each window: turn it into the std in place.
     # No loop-carried value, so LLVM vectorises it (packed sqrt: the scalar sqrt's
@@ -249,7 +241,7 @@ def _finish(std, b, e, inv_w1):
         std[i] = np.sqrt(var) if var > 0.0 else 0.0
 
 
-@njit(cache=True)
+@kernel
 def _constant_windows(x, w, b, e, mean, std):
     # Exact answers for windows of identical values among outputs b..e-1 (as pandas:
     # std exactly 0, mean exactly the value). Every window of the block holds x[b], so a
@@ -270,7 +262,7 @@ def _constant_windows(x, w, b, e, mean, std):
         std[i] = 0.0
 
 
-@njit(cache=True)
+@kernel
 def _general_block(x, w, b, mean, std, inv_w, inv_w1):
     # outputs b .. b+w-1 (or to the end) with a missing-value count per window. Returns
     # whether a value after x[b] was missing: then it lies in the next block's windows too,
@@ -331,12 +323,10 @@ def _general_block(x, w, b, mean, std, inv_w, inv_w1):
     return gaps
 
 
-@njit(cache=True)
-def _shifted_sums(x, lo, shift, dev, sq):
+@kernel
+def _shifted_sums(x, lo, shift, w):
     # sum of x[lo:lo+w] - shift and of the rounded squares, in four partial sums (four
-    # independent add chains instead of one); the deviations and their squares are kept
-    # in dev, sq (w = their length) for the block's loop to remove them as they entered
-    w = dev.shape[0]
+    # independent add chains instead of one)
     a1 = 0.0
     a2 = 0.0
     b1 = 0.0
@@ -348,37 +338,22 @@ def _shifted_sums(x, lo, shift, dev, sq):
     t = 0
     while t + 4 <= w:
         d = x[lo + t] - shift
-        q = d * d
-        dev[t] = d
-        sq[t] = q
         a1 += d
-        a2 += q
+        a2 += d * d
         d = x[lo + t + 1] - shift
-        q = d * d
-        dev[t + 1] = d
-        sq[t + 1] = q
         b1 += d
-        b2 += q
+        b2 += d * d
         d = x[lo + t + 2] - shift
-        q = d * d
-        dev[t + 2] = d
-        sq[t + 2] = q
         c1 += d
-        c2 += q
+        c2 += d * d
         d = x[lo + t + 3] - shift
-        q = d * d
-        dev[t + 3] = d
-        sq[t + 3] = q
         e1 += d
-        e2 += q
+        e2 += d * d
         t += 4
     while t < w:
         d = x[lo + t] - shift
-        q = d * d
-        dev[t] = d
-        sq[t] = q
         a1 += d
-        a2 += q
+        a2 += d * d
         t += 1
     return (a1 + b1) + (c1 + e1), (a2 + b2) + (c2 + e2)
 
@@ -448,7 +423,7 @@ def _out(buf, n, name):
     return buf
 
 
-@njit(cache=True)
+@kernel
 def _extreme_kernel(x, w, out, sign):
     # van Herk / Gil-Werman: cut x into blocks of w samples; a trailing window
     # [s, s + w - 1] is the tail of the block holding s and the head of the next, so

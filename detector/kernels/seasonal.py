@@ -7,8 +7,8 @@ peak search of :func:`dominant_period` is a small numba kernel.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
+from ._jit import kernel
 from ._validate import as_float_array, check_float, check_int
 
 
@@ -77,7 +77,7 @@ def acf(x, nlags: int, *, missing: str = "raise") -> np.ndarray:
     return acov / acov[0]
 
 
-@njit(cache=True)
+@kernel
 def _repeats(r, k, n):
     # a period repeats: the ACF has a local peak near 2k at least half as high as k's
     # peak, after the biased estimator's taper (1 - lag/n). A repeat out of view
@@ -93,7 +93,7 @@ def _repeats(r, k, n):
     return best >= 0.5 * r[k] * (n - 2.0 * k) / (n - k)
 
 
-@njit(cache=True)
+@kernel
 def _peak_kernel(r, min_lag, max_lag, min_strength, n):
     k = _pick_peak(r, min_lag, max_lag, min_strength)
     if k >= 0 and not _repeats(r, k, n):
@@ -101,7 +101,7 @@ def _peak_kernel(r, min_lag, max_lag, min_strength, n):
     return k
 
 
-@njit(cache=True)
+@kernel
 def _pick_peak(r, min_lag, max_lag, min_strength):
     # first lag where the autocorrelation falls to zero or below
     start = -1

@@ -11,13 +11,13 @@ non-negative, so the pruning rule holds).  Used to find where growth began
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
+from ._jit import kernel
 from ._validate import as_float_array, check_float, check_int
 
 
-@njit(cache=True)
-def _segment_cost(s1, st, stt, sy, syy, sty, a, b):
+@kernel(inline="always")
+def _segment_cost(st, stt, sy, syy, sty, a, b):
     # RSS of the least-squares line through points a..b-1 (prefix sums, exclusive ends)
     n = b - a
     t1 = st[b] - st[a]
@@ -35,39 +35,46 @@ def _segment_cost(s1, st, stt, sy, syy, sty, a, b):
     return rss if rss > 0.0 else 0.0
 
 
-@njit(cache=True)
+@kernel
 def _linear_segments_kernel(t, y, penalty, min_size):
+    """Predecessor array of the optimal partition (``prev[e]``: start of the segment
+    ending at ``e``). Written for a short compile on a cold cache: arrays only from
+    ``np.empty``, no array expressions, the cost inlined, the walk back in Python."""
     n = y.shape[0]
     # centre for precision
-    tc = t - t[0]
     ym = 0.0
     for i in range(n):
         ym += y[i]
     ym /= n
-    st = np.zeros(n + 1)
-    stt = np.zeros(n + 1)
-    sy = np.zeros(n + 1)
-    syy = np.zeros(n + 1)
-    sty = np.zeros(n + 1)
-    s1 = np.zeros(n + 1)
+    st = np.empty(n + 1)
+    stt = np.empty(n + 1)
+    sy = np.empty(n + 1)
+    syy = np.empty(n + 1)
+    sty = np.empty(n + 1)
+    st[0] = stt[0] = sy[0] = syy[0] = sty[0] = 0.0
+    t0 = t[0]
     for i in range(n):
+        ti = t[i] - t0
         yi = y[i] - ym
-        st[i + 1] = st[i] + tc[i]
-        stt[i + 1] = stt[i] + tc[i] * tc[i]
+        st[i + 1] = st[i] + ti
+        stt[i + 1] = stt[i] + ti * ti
         sy[i + 1] = sy[i] + yi
         syy[i + 1] = syy[i] + yi * yi
-        sty[i + 1] = sty[i] + tc[i] * yi
-        s1[i + 1] = i + 1
-    best = np.full(n + 1, np.inf)
-    prev = np.full(n + 1, -1, np.int64)
+        sty[i + 1] = sty[i] + ti * yi
+    best = np.empty(n + 1)
+    prev = np.empty(n + 1, np.int64)
+    for i in range(n + 1):
+        best[i] = np.inf
+        prev[i] = -1
     best[0] = -penalty
     cand = np.empty(n + 1, np.int64)
     dominated_at = np.empty(n + 1, np.int64)  # end at which the candidate was dominated
+    total = np.empty(n + 1)  # F(a) + C(a, end) of each candidate at this end
     n_cand = 0
     for end in range(min_size, n + 1):
         # admit the start end - min_size as a candidate
         s = end - min_size
-        if s == 0 or (s >= min_size and np.isfinite(best[s])):
+        if s == 0 or (s >= min_size and best[s] < np.inf):
             cand[n_cand] = s
             dominated_at[n_cand] = -1
             n_cand += 1
@@ -75,7 +82,9 @@ def _linear_segments_kernel(t, y, penalty, min_size):
         bp = -1
         for k in range(n_cand):
             a = cand[k]
-            v = best[a] + _segment_cost(s1, st, stt, sy, syy, sty, a, end) + penalty
+            f = best[a] + _segment_cost(st, stt, sy, syy, sty, a, end)
+            total[k] = f
+            v = f + penalty
             if v < bv:
                 bv = v
                 bp = a
@@ -88,7 +97,7 @@ def _linear_segments_kernel(t, y, penalty, min_size):
         for k in range(n_cand):
             a = cand[k]
             d = dominated_at[k]
-            if d < 0 and best[a] + _segment_cost(s1, st, stt, sy, syy, sty, a, end) >= bv:
+            if d < 0 and total[k] >= bv:
                 d = end
             if d >= 0 and end >= d + min_size:
                 continue
@@ -96,19 +105,21 @@ def _linear_segments_kernel(t, y, penalty, min_size):
             dominated_at[kept] = d
             kept += 1
         n_cand = kept
-    return backtrack(prev, n)
+    return prev
 
 
-@njit(cache=True)
-def backtrack(prev, n):
-    """Segment ends of the optimal partition of [0, n) from its predecessor array."""
+def backtrack(prev: np.ndarray, n: int) -> list[int]:
+    """Segment ends of the optimal partition of [0, n) from its predecessor array.
+
+    A Python walk: one step per segment (a compiled loop would only add compile time).
+    """
     out = []
     e = n
     while e > 0:
         out.append(e)
-        e = prev[e]
+        e = int(prev[e])
     out.reverse()
-    return np.array(out, dtype=np.int64)
+    return out
 
 
 def linear_segments(y, penalty: float, *, t=None, min_size: int = 3) -> list[int]:
@@ -159,7 +170,7 @@ def linear_segments(y, penalty: float, *, t=None, min_size: int = 3) -> list[int
         return []
     if n < 2 * min_size:
         return [n]
-    return _linear_segments_kernel(t, y, penalty, min_size).tolist()
+    return backtrack(_linear_segments_kernel(t, y, penalty, min_size), n)
 
 
 def segment_fits(y, ends, *, t=None):

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
-from numba import njit
 
+from ._jit import kernel
 from ._validate import as_float_array, check_float, check_int
 
 # ---------------------------------------------------------------- merge-sort counting
@@ -23,19 +23,23 @@ from ._validate import as_float_array, check_float, check_int
 _RUN = 16  # _count_inversions: runs sorted by insertion before the merge passes
 
 
-@njit(cache=True)
+@kernel
 def _count_inversions(a):
     """Pairs i < j with a[i] > a[j] (strict), by a bottom-up merge sort of a copy.
 
     Runs of 16 are sorted by insertion first (each shift past a larger value is one
     inversion), which replaces the four shortest, overhead-heaviest merge passes; indices
     are unsigned, so numba emits no negative-index wraparound code (~25 % faster at 1e6).
+    Scratch arrays come from ``np.empty`` alone, the allocation every kernel on the
+    analysis path shares (each other numpy constructor adds its own compile time).
     """
     one = np.uint64(1)
     n = np.uint64(a.shape[0])
     run = np.uint64(_RUN)
-    src = a.copy()
-    dst = np.empty_like(src)
+    src = np.empty(a.shape[0])
+    dst = np.empty(a.shape[0])
+    for i in range(n):
+        src[i] = a[i]
     total = np.uint64(0)
     for lo in range(np.uint64(0), n, run):
         hi = min(lo + run, n)
@@ -75,7 +79,7 @@ def _count_inversions(a):
     return np.int64(total)
 
 
-@njit(cache=True)
+@kernel
 def _tie_terms(sorted_x):
     """For runs of equal values t: sum t(t-1)/2 and sum t(t-1)(2t+5)."""
     pairs = 0
@@ -94,14 +98,17 @@ def _tie_terms(sorted_x):
     return pairs, var_term
 
 
-@njit(cache=True)
-def _mk_s_kernel(x):
+def _mk_s(x: np.ndarray) -> tuple[int, float]:
+    """Mann-Kendall S (concordant - discordant pairs) and its tie-corrected variance.
+
+    The sort for the tie groups is numpy's: numba's ``np.sort`` alone costs about
+    1.5 s to compile on a cold cache (and gives the same sorted values).
+    """
     n = x.shape[0]
-    inversions = _count_inversions(x)
+    inversions = int(_count_inversions(x))
     tie_pairs, var_term = _tie_terms(np.sort(x))
-    total = n * (n - 1) // 2
-    s = total - 2 * inversions - tie_pairs  # concordant - discordant
-    var_s = (n * (n - 1.0) * (2.0 * n + 5.0) - var_term) / 18.0
+    s = n * (n - 1) // 2 - 2 * inversions - int(tie_pairs)
+    var_s = (n * (n - 1.0) * (2.0 * n + 5.0) - float(var_term)) / 18.0
     return s, var_s
 
 
@@ -233,7 +240,7 @@ def mann_kendall(x, *, correction: str | None = None, alpha: float = 0.05,
     if correction == "hamed_rao" and n < 3:
         raise ValueError(f"the Hamed-Rao correction needs at least 3 valid samples, got {n}")
     if n >= 2:
-        s, var_s = _mk_s_kernel(xs)
+        s, var_s = _mk_s(xs)
     else:
         s, var_s = 0, 0.0
     s = int(s)
@@ -265,13 +272,12 @@ def _hamed_rao_ratio(xs: np.ndarray, slope: float, alpha: float, lag: int | None
     positions, as pymannkendall 1.4.3 does), rank, and sum the autocorrelation of
     the ranks at lags outside the +-z/sqrt(n) band."""
     from scipy.special import ndtri
-    from scipy.stats import rankdata
 
     from .seasonal import acf
 
     n = xs.shape[0]
     detrended = xs - np.arange(1, n + 1) * slope
-    ranks = rankdata(detrended)
+    ranks = _average_ranks(detrended)
     r = acf(ranks, n - 1) if np.ptp(ranks) > 0 else np.full(n, np.nan)
     bound = float(ndtri(1 - alpha / 2)) / math.sqrt(n)
     top = n if lag is None else lag + 1
@@ -282,20 +288,32 @@ def _hamed_rao_ratio(xs: np.ndarray, slope: float, alpha: float, lag: int | None
     return 1 + (2 / (n * (n - 1) * (n - 2))) * sni
 
 
+def _average_ranks(a: np.ndarray) -> np.ndarray:
+    """Ranks 1..n, ties given their mean rank: ``scipy.stats.rankdata(a)`` (method
+    "average"), the same floats, for finite ``a``, without importing scipy.stats (about
+    0.6 s of every process's start)."""
+    n = a.shape[0]
+    order = np.argsort(a, kind="stable")
+    s = a[order]
+    first = np.flatnonzero(np.concatenate(([True], s[1:] != s[:-1])))  # each tie group
+    size = np.diff(np.append(first, n))
+    ranks = np.empty(n)
+    ranks[order] = np.repeat(first + (size + 1) / 2.0, size)
+    return ranks
+
+
 # ---------------------------------------------------------------- Theil-Sen
 
 
-@njit(cache=True)
 def _count_below(y, x, s):
     """Pairs with x_i < x_j and slope < s, for points sorted by (x, y).
 
-    With z = y - s x, such a pair is an inversion of z in that order.
+    With z = y - s x, such a pair is an inversion of z in that order. (The keys are
+    computed here, in numpy: an array expression inside a kernel costs compile time.)
     """
-    z = y - s * x
-    return _count_inversions(z)
+    return int(_count_inversions(y - s * x))
 
 
-@njit(cache=True)
 def _pairs_between(yc, xc, y, x, lo, hi, limit):
     """Float slopes (from y, x) of the pairs with x_i < x_j and lo <= slope < hi.
 
@@ -303,15 +321,29 @@ def _pairs_between(yc, xc, y, x, lo, hi, limit):
     ordering keys. A pair is in the band exactly when it is in z_lo order and
     inverted in z_hi order, so a merge sort of the z_hi keys taken in z_lo
     order lists them in O(n log n + k). At most ``limit`` are returned; the
-    second value is how many there are.
+    second value is how many there are. The z_lo order is numpy's stable sort
+    (the permutation numba's merge sort gave, without its seconds of compile time).
     """
-    n = y.shape[0]
-    order = np.argsort(yc - lo * xc, kind="mergesort")
-    src_k = (yc - hi * xc)[order]
-    src_i = order.copy()
-    dst_k = np.empty_like(src_k)
-    dst_i = np.empty_like(src_i)
+    order = np.argsort(yc - lo * xc, kind="stable")
     out = np.empty(max(limit, 1), np.float64)
+    count = int(_list_band_pairs((yc - hi * xc)[order], order, y, x, out))
+    return out[:min(count, limit)], count
+
+
+@kernel
+def _list_band_pairs(keys, order, y, x, out):
+    """Merge-sort ``keys`` (z_hi in z_lo order; ``order`` the point of each) and write
+    the slope of every inverted pair with distinct x into ``out`` while it has room;
+    return how many there are."""
+    n = keys.shape[0]
+    limit = out.shape[0]
+    src_k = np.empty(n)
+    dst_k = np.empty(n)
+    src_i = np.empty(n, np.int64)
+    dst_i = np.empty(n, np.int64)
+    for i in range(n):
+        src_k[i] = keys[i]
+        src_i[i] = order[i]
     count = 0
     width = 1
     while width < n:
@@ -353,12 +385,17 @@ def _pairs_between(yc, xc, y, x, lo, hi, limit):
         src_k, dst_k = dst_k, src_k
         src_i, dst_i = dst_i, src_i
         width *= 2
-    return out[:min(count, limit)], count
+    return count
 
 
-@njit(cache=True)
 def _all_slopes(y, x, n_pairs):
+    """The float slopes of all pairs with x_i < x_j (points sorted by x), pair order."""
     out = np.empty(n_pairs, np.float64)
+    return out[:_all_slopes_into(y, x, out)]
+
+
+@kernel
+def _all_slopes_into(y, x, out):
     k = 0
     n = y.shape[0]
     for i in range(n):
@@ -366,7 +403,7 @@ def _all_slopes(y, x, n_pairs):
             if x[i] < x[j]:
                 out[k] = (y[j] - y[i]) / (x[j] - x[i])
                 k += 1
-    return out[:k]
+    return k
 
 
 # -- exact arithmetic helpers (error-free transformations) for the exact counts
@@ -374,14 +411,14 @@ def _all_slopes(y, x, n_pairs):
 _U = 2.0 ** -53  # unit roundoff of float64
 
 
-@njit(cache=True)
+@kernel
 def _two_sum(a, b):
     s = a + b
     bb = s - a
     return s, (a - (s - bb)) + (b - bb)
 
 
-@njit(cache=True)
+@kernel
 def _two_prod(a, b):
     """a * b = p + e exactly (Dekker's product; |a|, |b| well below 1e300)."""
     p = a * b
@@ -395,7 +432,7 @@ def _two_prod(a, b):
     return p, e
 
 
-@njit(cache=True)
+@kernel
 def _sign_sum4(t0, t1, t2, t3):
     """Exact sign of t0 + t1 + t2 + t3 (Shewchuk's grow-expansion, largest component)."""
     q, h0 = _two_sum(t1, t0)
@@ -417,7 +454,7 @@ def _sign_sum4(t0, t1, t2, t3):
     return 0
 
 
-@njit(cache=True)
+@kernel
 def _greater_exact(y, x, z, tol, a, b, i, j):
     """Whether y_i - m x_i > y_j - m x_j exactly, m = a + b (differences of y, x exact).
 
@@ -434,7 +471,7 @@ def _greater_exact(y, x, z, tol, a, b, i, j):
     return _sign_sum4(dy, -p, -e, -(b * dx)) > 0
 
 
-@njit(cache=True)
+@kernel
 def _count_exact(y, x, z, tol, a, b):
     """Pairs i < j (points in (x, y) order) with key_i > key_j, key = y - (a + b) x exactly."""
     n = y.shape[0]
@@ -469,7 +506,7 @@ def _count_exact(y, x, z, tol, a, b):
     return total
 
 
-@njit(cache=True)
+@kernel
 def _count_inversions_le(a):
     """Pairs i < j with a[i] >= a[j] (merge sort of a copy)."""
     n = a.shape[0]
@@ -504,7 +541,7 @@ def _count_inversions_le(a):
     return total
 
 
-@njit(cache=True)
+@kernel
 def _equal_point_pairs(xs, ys):
     """Pairs of points with equal x and equal y, points sorted by (x, y)."""
     n = xs.shape[0]
@@ -520,48 +557,35 @@ def _equal_point_pairs(xs, ys):
     return total
 
 
-@njit(cache=True)
-def _differences_exact(v):
+def _differences_exact(v: np.ndarray) -> bool:
     """Whether every difference v_i - v_j is exact in float64: all v are integer
-    multiples of one power of two 2^-k with |v| * 2^k <= 2^52 (and |v| <= 2^200)."""
-    kmax = -100000
-    vmax = 0.0
-    for t in v:
-        if t == 0.0:
-            continue
-        a = abs(t)
-        if a > vmax:
-            vmax = a
-        m, e = math.frexp(a)
-        mant = np.int64(m * 9007199254740992.0)  # 53-bit integer mantissa
-        tz = 0
-        while mant & 1 == 0:
-            mant >>= 1
-            tz += 1
-        k = 53 - e - tz  # smallest k with t * 2^k an integer
-        if k > kmax:
-            kmax = k
-    if vmax == 0.0:
+    multiples of one power of two 2^-k with |v| * 2^k <= 2^52 (and |v| <= 2^200).
+
+    ``v`` finite. Vectorised: for each nonzero value, the smallest k with v 2^k an
+    integer is 53 - (its binary exponent) - (trailing zero bits of its 53-bit mantissa).
+    """
+    a = np.abs(v[v != 0.0])
+    if a.shape[0] == 0:
         return True
-    return vmax <= 2.0 ** 200 and math.ldexp(vmax, kmax) <= 2.0 ** 52
+    vmax = float(a.max())
+    if not vmax <= 2.0 ** 200:
+        return False
+    frac, expo = np.frexp(a)
+    mant = (frac * 9007199254740992.0).astype(np.int64)  # 53-bit integer mantissa
+    low = mant & -mant  # its lowest set bit, a power of two
+    trailing = np.frexp(low.astype(np.float64))[1] - 1
+    kmax = int(np.max(53 - expo.astype(np.int64) - trailing))
+    m_top, top = math.frexp(vmax)  # vmax * 2^kmax <= 2^52 (without overflow):
+    return top + kmax <= 52 or (top + kmax == 53 and m_top == 0.5)
 
 
-@njit(cache=True)
 def _pair_slope_sample(ys, xs, i, j):
     """Float slopes (y_b - y_a) / (x_b - x_a) of the pairs (i[t], j[t]) with distinct x,
-    oriented x_a < x_b as scipy does (points sorted by x)."""
-    out = np.empty(i.shape[0], np.float64)
-    k = 0
-    for t in range(i.shape[0]):
-        a = i[t]
-        b = j[t]
-        if xs[a] == xs[b]:
-            continue
-        if a > b:
-            a, b = b, a
-        out[k] = (ys[b] - ys[a]) / (xs[b] - xs[a])
-        k += 1
-    return out[:k]
+    oriented x_a < x_b as scipy does (points sorted by x); in the order of ``t``."""
+    keep = xs[i] != xs[j]
+    a = np.minimum(i, j)[keep]
+    b = np.maximum(i, j)[keep]
+    return (ys[b] - ys[a]) / (xs[b] - xs[a])
 
 
 class _SlopeSelector:
@@ -604,7 +628,7 @@ class _SlopeSelector:
         return 2.0 * (2.0 * e / self.dxmin + 3.01 * _U * abs(s)) + 1e-300
 
     def count(self, s):
-        return int(_count_below(self.yc, self.xc, s))
+        return _count_below(self.yc, self.xc, s)
 
     def select(self, k1, k2):
         bound = float(np.ptp(self.yc)) / self.dxmin + 1.0
@@ -927,7 +951,7 @@ class OLSResult:
     n: int
 
 
-@njit(cache=True)
+@kernel
 def _ols_kernel(x, y, lags):
     n = x.shape[0]
     mx = 0.0

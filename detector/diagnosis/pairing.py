@@ -1,0 +1,114 @@
+"""Events beside the onset and the change points: "onset 3 min after deploy shop/checkout:1.4.2".
+
+:func:`pair_events` puts each time the report names (the onset of the
+growth, every change point) beside the nearest event that concerns the
+series, looking back ``tolerance`` seconds (default 30 min) and forward
+``slack`` seconds: an onset is estimated from time bins, so it may land up
+to a bin before the event that caused it (``slack`` is one bin, or two
+samples when that is more). It counts the restarts, OOM kills and deploys
+inside the series' range; OOM kills confirm a ``restart_loop`` verdict (the
+container really is killed at its limit, again and again). All of it goes to
+``evidence.events``, with one line per finding in ``summary``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Iterable, Sequence
+
+from .events import Event
+
+#: How far before a time an event may be to be paired with it (seconds).
+DEFAULT_TOLERANCE = 1800.0
+
+
+def pair_events(fields: dict, events: Sequence[Event], *, start: float, end: float,
+                slack: float, tolerance: float = DEFAULT_TOLERANCE) -> dict:
+    """``evidence.events`` for one series' report.
+
+    Parameters
+    ----------
+    fields : dict
+        The report as :meth:`detector.Report.to_dict` gives it (``onset``,
+        ``changepoints``, ``pattern``, ``leak``).
+    events : sequence of Event
+        The events that concern the series (any order).
+    start, end : float
+        The series' first and last sample (unix seconds).
+    slack : float
+        How far after a time an event may be to be paired with it (seconds).
+    tolerance : float
+        How far before (seconds).
+
+    Returns
+    -------
+    dict
+        ``onset`` (a pairing or None), ``changepoints`` (one pairing each),
+        ``counts`` (events of each kind in ``[start, end]``), ``confirms``
+        (``"restart_loop"`` or None) and ``summary`` (lines of text). A pairing
+        is ``{"time", "event", "lag", "text"}`` with ``event`` None when
+        nothing is near; ``lag`` is seconds from the event to the time.
+    """
+    events = sorted(events, key=lambda e: e.time)
+    inside = [e for e in events if start <= e.time <= end + slack]
+    counts: dict[str, int] = {}
+    for e in inside:
+        counts[e.kind] = counts.get(e.kind, 0) + 1
+    summary = []
+    onset = None
+    if fields.get("onset") is not None:
+        onset = _pair("onset", float(fields["onset"]), events, tolerance, slack)
+        if onset["event"] is not None:
+            summary.append(onset["text"])
+    changepoints = [_pair("change point", float(c), events, tolerance, slack)
+                    for c in fields.get("changepoints") or ()]
+    paired = [p for p in changepoints if p["event"] is not None]
+    if paired:
+        summary.append(f"{len(paired)} of {len(changepoints)} change points follow an event: "
+                       + "; ".join(p["text"] for p in paired[:3])
+                       + ("; ..." if len(paired) > 3 else ""))
+    kills = counts.get("oom_kill", 0)
+    confirms = None
+    if fields.get("pattern") == "restart_loop" and kills:
+        confirms = "restart_loop"
+        summary.append(f"restart loop confirmed by {_plural(kills, 'OOM kill')}")
+    elif kills:
+        summary.append(f"{_plural(kills, 'OOM kill')} in the range: the container reached "
+                       "its limit")
+    return {"onset": onset, "changepoints": changepoints, "counts": counts,
+            "oom_kills": kills, "restarts": counts.get("restart", 0),
+            "deploys": counts.get("deploy", 0), "confirms": confirms, "summary": summary}
+
+
+def _pair(what: str, when: float, events: Iterable[Event], tolerance: float,
+          slack: float) -> dict:
+    near = [e for e in events if when - tolerance <= e.time <= when + slack]
+    if not near:
+        return {"time": when, "event": None, "lag": None, "text": None}
+    best = min(near, key=lambda e: (abs(when - e.time), -e.time))
+    lag = when - best.time
+    side = "after" if lag >= 0 else "before"
+    text = f"{what} {_duration(abs(lag))} {side} {best.text}"
+    return {"time": when, "event": best.to_dict(), "lag": lag, "text": text}
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'s' if n != 1 else ''}"
+
+
+def slack_for(start: float, end: float, interval: float, max_bins: int) -> float:
+    """One analysis time bin of a series (its onset's resolution), at least two samples."""
+    bin_width = (end - start) / max(max_bins, 1) if end > start else 0.0
+    step = interval if math.isfinite(interval) else 0.0
+    return max(bin_width, 2.0 * step)
+
+
+__all__ = ["DEFAULT_TOLERANCE", "pair_events", "slack_for"]

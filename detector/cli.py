@@ -217,8 +217,8 @@ def scan(
     local = dict(locals())
     from .config import Config
     from .fleet import run
-    from .journal import Journal, journal_path, read_journal
-    from .openmetrics import render_openmetrics
+    from .outputs.journal import Journal, journal_path, read_journal
+    from .outputs.openmetrics import render_openmetrics
     from .outputs import read_results, render, write_atomic
 
     if sum((bool(demo), bool(paths), prometheus is not None)) > 1:

@@ -14,7 +14,8 @@ import pytest
 from typer.testing import CliRunner
 
 from detector.cli import app
-from detector.fleet import ScanResult, run
+from detector.fleet import run
+from detector.results import ScanResult
 from detector.sources import grouped, read_whole
 from detector.sources.files import FileSource
 

@@ -13,8 +13,8 @@ import pytest
 from typer.testing import CliRunner
 
 from detector.cli import app
-from detector.fleet import ScanResult
-from detector.openmetrics import escape_label_value, render_openmetrics, sanitize_label_name
+from detector.results import ScanResult
+from detector.outputs.openmetrics import escape_label_value, render_openmetrics, sanitize_label_name
 
 ROOT = Path(__file__).resolve().parent.parent
 runner = CliRunner()

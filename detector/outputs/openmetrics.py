@@ -26,8 +26,8 @@ import math
 import time
 from typing import Iterable
 
-from .fleet import ScanResult
-from .labels import escape_label_value, sanitize_label_name
+from ..results import ScanResult
+from ..labels import escape_label_value, sanitize_label_name
 
 #: (metric name, help text, how to get the value from a result).
 GAUGES = (

@@ -19,8 +19,8 @@ import time
 from pathlib import Path
 from typing import Mapping
 
-from .errors import InputError
-from .fleet import ScanResult
+from ..errors import InputError
+from ..results import ScanResult
 
 #: Longest time (seconds) between two fsyncs of the journal.
 SYNC_SECONDS = 1.0

@@ -1,4 +1,4 @@
-"""Writing scan results: table, JSON, CSV and Parquet."""
+"""Scan results as a table, JSON, CSV and Parquet; atomic writes; reading results back."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import tempfile
 from pathlib import Path
 from typing import Sequence
 
-from .fleet import ScanResult
-from .report import FIELDS
+from ..results import ScanResult
+from ..report import FIELDS
 
 FORMATS = ("table", "json", "csv", "parquet")
 
@@ -74,7 +74,7 @@ def read_results(path: str | Path, fmt: str) -> list[ScanResult]:
     InputError
         The file cannot be parsed as ``fmt``.
     """
-    from .errors import InputError
+    from ..errors import InputError
 
     path = Path(path)
     try:

@@ -132,4 +132,37 @@ def fleet_alerts(members: Iterable[tuple[str, Mapping[str, str], Sequence[Mappin
     return out
 
 
-__all__ = ["fleet_alerts", "rule_name", "series_alerts"]
+def with_fleet_alerts(results: Sequence, rules: Rules) -> tuple[list, list[dict]]:
+    """Scan results with each fleet alert added to the ``alerts`` of its instances.
+
+    Parameters
+    ----------
+    results : sequence of ScanResult
+        A scan's results, their ``alerts`` from :func:`series_alerts`.
+    rules : Rules
+
+    Returns
+    -------
+    (list of ScanResult, list of dict)
+        The results (new objects where an alert was added) and the fleet alerts.
+    """
+    from .results import ScanResult
+
+    fleet = fleet_alerts(((r.series, r.labels, r.get("alerts") or []) for r in results
+                          if r.fields is not None), rules)
+    by_member: dict[str, list[dict]] = {}
+    for alert in fleet:
+        for sid in alert["instances"]:
+            by_member.setdefault(sid, []).append(alert)
+    out = []
+    for r in results:
+        extra = by_member.get(r.series)
+        if extra:
+            fields = dict(r.fields)
+            fields["alerts"] = list(fields.get("alerts") or []) + extra
+            r = ScanResult(r.series, fields=fields, labels=r.labels)
+        out.append(r)
+    return out, fleet
+
+
+__all__ = ["fleet_alerts", "rule_name", "series_alerts", "with_fleet_alerts"]

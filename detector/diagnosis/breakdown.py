@@ -128,7 +128,7 @@ def judge_breakdown(item: ComponentSeries, *, limit: float | None = None,
         "anonymous_slope": _num(slopes["anonymous"][0]) if anon is not None else None,
         "cause": cause, "pressure": bool(pressure),
         "summary": _summary(cause, pressure, primary_name, components,
-                            slopes.get("anonymous"), "swap" in item.components),
+                            slopes.get("anonymous"), bool(pressure)),
     }
     return dataclasses.replace(report, evidence={**report.evidence, "breakdown": breakdown})
 

@@ -10,8 +10,8 @@ with numbers that carry 95 % intervals (see :mod:`.windows`):
   settling time (a fixed service restarts and warms up: default the first 20 %
   of the after side, at most 30 min), in bytes per second;
 * **floor** and **peak**: the median of the per-window minima and maxima over
-  the last quarter of the side: where the memory stood just before the fix,
-  and where it stands now;
+  the end of the side (its last tenth, at least 8 windows): where the memory
+  stood just before the fix, and where it stands now;
 * the verdict of :func:`detector.analyze` on each side alone.
 
 The status:
@@ -146,7 +146,8 @@ class Verification:
 
 
 def verify(series: Series, fixed_at: float, *, config: Config | None = None,
-           settle: float | None = None, fix_event: dict | None = None) -> Verification:
+           settle: float | None = None, fix_event: dict | None = None,
+           until: float | None = None) -> Verification:
     """Compare a series before and after a fix (see the module docstring).
 
     Parameters
@@ -163,6 +164,8 @@ def verify(series: Series, fixed_at: float, *, config: Config | None = None,
         the after side, at most 1800.
     fix_event : dict, optional
         The event ``fixed_at`` comes from, reported back.
+    until : float, optional
+        Judge as of this time (unix seconds): later samples are left out.
 
     Returns
     -------
@@ -173,6 +176,8 @@ def verify(series: Series, fixed_at: float, *, config: Config | None = None,
     config = config or Config()
     t, v = series.timestamps, series.values
     ok = np.isfinite(v)
+    if until is not None:
+        ok &= t <= until
     before_mask = ok & (t < fixed_at)
     after_mask = ok & (t >= fixed_at)
 
@@ -237,7 +242,7 @@ def _side(t: np.ndarray, v: np.ndarray, slope_from: float, report) -> Side:
     grow = window_stats(t, v, slope_from, float(t[-1]), max_windows=SIDE_WINDOWS)
     slope, lo, hi = robust_slope(grow.t, grow.low)
     whole = window_stats(t, v, float(t[0]), float(t[-1]), max_windows=SIDE_WINDOWS)
-    last = whole.t >= whole.t[-1] - 0.25 * (whole.t[-1] - whole.t[0])
+    last = slice(-max(MIN_WINDOWS, len(whole) // 10), None)  # the end of the side
     floor, f_lo, f_hi = median_interval(whole.low[last])
     peak, p_lo, p_hi = median_interval(whole.high[last])
     return Side(float(t[0]), float(t[-1]), slope_from, int(t.size), slope, (lo, hi), floor,

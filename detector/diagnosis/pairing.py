@@ -64,9 +64,7 @@ def pair_events(fields: dict, events: Sequence[Event], *, start: float, end: flo
                     for c in fields.get("changepoints") or ()]
     paired = [p for p in changepoints if p["event"] is not None]
     if paired:
-        summary.append(f"{len(paired)} of {len(changepoints)} change points follow an event: "
-                       + "; ".join(p["text"] for p in paired[:3])
-                       + ("; ..." if len(paired) > 3 else ""))
+        summary.append(_changepoint_line(paired, len(changepoints)))
     kills = counts.get("oom_kill", 0)
     confirms = None
     if fields.get("pattern") == "restart_loop" and kills:
@@ -90,6 +88,27 @@ def _pair(what: str, when: float, events: Iterable[Event], tolerance: float,
     side = "after" if lag >= 0 else "before"
     text = f"{what} {_duration(abs(lag))} {side} {best.text}"
     return {"time": when, "event": best.to_dict(), "lag": lag, "text": text}
+
+
+def _changepoint_line(paired: list[dict], total: int) -> str:
+    """``3 of 4 change points are near an event: 2 OOM kills; change point 4 min after deploy ...``.
+
+    Restarts and OOM kills are counted (a restart loop has dozens); other events
+    are named, the first two of them.
+    """
+    kinds: dict[str, set] = {}
+    named = []
+    for p in paired:
+        kind = p["event"]["kind"]
+        if kind in ("restart", "oom_kill"):  # distinct events (two points may share one)
+            kinds.setdefault(kind, set()).add(p["event"]["time"])
+        else:
+            named.append(p["text"])
+    parts = [_plural(len(times), {"restart": "restart", "oom_kill": "OOM kill"}[k])
+             for k, times in sorted(kinds.items())]
+    parts += named[:2] + (["..."] if len(named) > 2 else [])
+    return f"{len(paired)} of {_plural(total, 'change point')} near an event: " + \
+        "; ".join(parts)
 
 
 def _duration(seconds: float) -> str:

@@ -63,7 +63,8 @@ def window_stats(t, v, start: float, end: float, *, width: float | None = None,
         The stretch (unix seconds).
     width : float, optional
         Window width (seconds); default the stretch over ``max_windows``, and
-        never below twice the median sampling interval.
+        never below twice the median sampling interval. Rounded up to whole
+        sampling intervals.
     max_windows : int
         Most windows (default :data:`MAX_WINDOWS`).
 
@@ -82,6 +83,12 @@ def window_stats(t, v, start: float, end: float, *, width: float | None = None,
         width = max(span / max_windows, 2.0 * step, 1e-9)
     n = max(1, min(max_windows, int(math.ceil(span / width)) if span > 0 else 1))
     width = max(width, span / n) if span > 0 else max(width, 1.0)
+    if step > 0:
+        # whole sampling intervals per window: otherwise the first sample of each window
+        # drifts within it from window to window, and a ramp's minima drift with it (a
+        # slope bias of up to one interval over the stretch)
+        width = math.ceil(width / step - 1e-9) * step
+        n = max(1, int(math.ceil(span / width - 1e-9))) if span > 0 else 1
     count, mean, low, high = bin_stats(t[inside], v[inside], float(start), width * (1 + 1e-12),
                                        n)
     keep = count > 0

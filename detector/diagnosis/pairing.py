@@ -46,8 +46,11 @@ def pair_events(fields: dict, events: Sequence[Event], *, start: float, end: flo
         ``onset`` (a pairing or None), ``changepoints`` (one pairing each),
         ``counts`` (events of each kind in ``[start, end]``), ``confirms``
         (``"restart_loop"`` or None) and ``summary`` (lines of text). A pairing
-        is ``{"time", "event", "lag", "text"}`` with ``event`` None when
-        nothing is near; ``lag`` is seconds from the event to the time.
+        is ``{"time", "event", "lag", "text", "also"}`` with ``event`` None
+        when nothing is near; ``lag`` is seconds from the event to the time;
+        ``also`` the next three events in the window (each with its ``lag``).
+        When the nearest event is not a deploy and a deploy is in the window,
+        the text names the deploy too.
     """
     events = sorted(events, key=lambda e: e.time)
     inside = [e for e in events if start <= e.time <= end + slack]
@@ -62,9 +65,11 @@ def pair_events(fields: dict, events: Sequence[Event], *, start: float, end: flo
             summary.append(onset["text"])
     changepoints = [_pair("change point", float(c), events, tolerance, slack)
                     for c in fields.get("changepoints") or ()]
-    paired = [p for p in changepoints if p["event"] is not None]
+    # the line names the change points other than the onset (already said)
+    others = [p for p in changepoints if onset is None or p["time"] != onset["time"]]
+    paired = [p for p in others if p["event"] is not None]
     if paired:
-        summary.append(_changepoint_line(paired, len(changepoints)))
+        summary.append(_changepoint_line(paired, len(others)))
     kills = counts.get("oom_kill", 0)
     confirms = None
     if fields.get("pattern") == "restart_loop" and kills:
@@ -82,12 +87,21 @@ def _pair(what: str, when: float, events: Iterable[Event], tolerance: float,
           slack: float) -> dict:
     near = [e for e in events if when - tolerance <= e.time <= when + slack]
     if not near:
-        return {"time": when, "event": None, "lag": None, "text": None}
-    best = min(near, key=lambda e: (abs(when - e.time), -e.time))
+        return {"time": when, "event": None, "lag": None, "text": None, "also": []}
+    near.sort(key=lambda e: (abs(when - e.time), -e.time))
+    best = near[0]
     lag = when - best.time
-    side = "after" if lag >= 0 else "before"
-    text = f"{what} {_duration(abs(lag))} {side} {best.text}"
-    return {"time": when, "event": best.to_dict(), "lag": lag, "text": text}
+    text = f"{what} {_relative(lag)} {best.text}"
+    # a deploy in the window is worth saying even when a log line is nearer
+    deploy = next((e for e in near[1:] if e.kind == "deploy"), None)
+    if best.kind != "deploy" and deploy is not None:
+        text += f" ({_relative(when - deploy.time)} {deploy.text})"
+    return {"time": when, "event": best.to_dict(), "lag": lag, "text": text,
+            "also": [dict(e.to_dict(), lag=when - e.time) for e in near[1:4]]}
+
+
+def _relative(lag: float) -> str:
+    return f"{_duration(abs(lag))} {'after' if lag >= 0 else 'before'}"
 
 
 def _changepoint_line(paired: list[dict], total: int) -> str:

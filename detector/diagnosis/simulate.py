@@ -19,7 +19,8 @@ kube-state-metrics series that tell of restarts, OOM kills and deploys. A
   more; the container restarts at ``base`` and warms up by ``warmup`` bytes
   over 20 minutes.
 * ``deploys``: ``(time, image)``: the image of ``kube_pod_container_info``
-  changes at ``time`` (the first image runs from the start).
+  changes at ``time`` (the first image runs from the start);
+* ``job``: a daily job that takes memory for a while (a nightly batch).
 
 Values are bytes, times unix seconds; the same seed gives the same arrays.
 """
@@ -78,7 +79,8 @@ def container(labels: dict, *, seed: int, start: float, duration: float, interva
               cache_growth: float = 0.0, swap_growth: float = 0.0, active_share: float = 0.3,
               mapped_share: float = 0.2, noise: float = 0.004,
               deploys: tuple = (), image: str = "app:1.0.0", fixed_at: float | None = None,
-              fix_image: str | None = None, warmup: float = 100 * MIB) -> Container:
+              fix_image: str | None = None, warmup: float = 100 * MIB,
+              job: tuple[float, float, float] | None = None) -> Container:
     """Simulate one container.
 
     Parameters
@@ -111,6 +113,9 @@ def container(labels: dict, *, seed: int, start: float, duration: float, interva
         The image of the fix (default: ``image`` with ``-fix``).
     warmup : float
         What the fixed container gains while it warms up (bytes, over 20 min).
+    job : (float, float, float), optional
+        A daily job: from and to (seconds after midnight UTC) and the RSS it
+        takes meanwhile (bytes).
 
     Returns
     -------
@@ -144,6 +149,9 @@ def container(labels: dict, *, seed: int, start: float, duration: float, interva
         ooms[i] = count
     noise_sd = noise * base
     rss = rss + rng.normal(0, noise_sd, n)
+    if job is not None:
+        clock = t % 86400.0
+        rss = rss + np.where((clock >= job[0]) & (clock < job[1]), job[2], 0.0)
     cache = cache_base + cache_growth * np.clip(np.minimum(t, fixed_at or np.inf) - onset, 0,
                                                 None)
     if fixed_at is not None:

@@ -202,9 +202,7 @@ def scan(
     query: P.Query = None,
     metric: P.Metric = None,
     selector: P.Selector = None,
-    start: Annotated[Optional[str], typer.Option(
-        "--start", metavar="T", rich_help_panel=P.PANEL,
-        help="Range start: RFC 3339 or unix seconds.")] = None,
+    start: P.Start = None,
     end: Annotated[Optional[str], typer.Option(
         "--end", metavar="T", rich_help_panel=P.PANEL,
         help="Range end: RFC 3339, unix seconds or now (default now).")] = None,
@@ -604,9 +602,7 @@ def verify(
     query: P.Query = None,
     metric: P.Metric = None,
     selector: P.Selector = None,
-    start: Annotated[Optional[str], typer.Option(
-        "--start", metavar="T", rich_help_panel=P.PANEL,
-        help="Range start: RFC 3339 or unix seconds.")] = None,
+    start: P.Start = None,
     end: Annotated[Optional[str], typer.Option(
         "--end", metavar="T",
         help="Judge as of T (RFC 3339, unix seconds or now): the end of the Prometheus range, "

@@ -39,6 +39,8 @@ Metric = Annotated[Optional[str], _opt(
 Selector = Annotated[Optional[str], _opt(
     "--selector", metavar="MATCHERS",
     help="Label matchers added to a preset's selectors, e.g. 'namespace=\"shop\"'.")]
+Start = Annotated[Optional[str], _opt("--start", metavar="T",
+                                      help="Range start: RFC 3339 or unix seconds.")]
 Step = Annotated[Optional[str], _opt(
     "--step", metavar="DURATION",
     help="Seconds between points, e.g. 15s (default: the server's scrape interval).")]

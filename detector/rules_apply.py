@@ -156,11 +156,12 @@ def with_fleet_alerts(results: Sequence, rules: Rules) -> tuple[list, list[dict]
             by_member.setdefault(sid, []).append(alert)
     out = []
     for r in results:
-        extra = by_member.get(r.series)
-        if extra:
-            fields = dict(r.fields)
-            fields["alerts"] = list(fields.get("alerts") or []) + extra
-            r = ScanResult(r.series, fields=fields, labels=r.labels)
+        own = [a for a in (r.get("alerts") or []) if a["rule"] != "breadth"]
+        extra = by_member.get(r.series, [])
+        if r.fields is not None and (extra or len(own) != len(r.get("alerts") or [])):
+            # fleet alerts of an earlier run (a resumed scan read back) are replaced
+            r = ScanResult(r.series, fields={**r.fields, "alerts": own + extra},
+                           labels=r.labels)
         out.append(r)
     return out, fleet
 

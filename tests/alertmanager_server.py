@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import time
 import urllib.request
+from contextlib import contextmanager
 
-from prometheus_server import free_port
-
-ALERTMANAGER = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
+from prometheus_server import ALERTMANAGER, PrometheusServer, free_port
 
 
 class Alertmanager:
@@ -52,3 +50,19 @@ class Alertmanager:
         if self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGTERM)
             self.proc.wait(timeout=15)
+
+
+@contextmanager
+def prometheus_and_alertmanager(families, tmp_path_factory, scrape_interval="60s"):
+    """A Prometheus serving ``families`` and an Alertmanager, both stopped on exit."""
+    prom = PrometheusServer(families, tmp_path_factory.mktemp("prom"), scrape_interval).start()
+    try:
+        am = Alertmanager(tmp_path_factory.mktemp("am"))
+    except BaseException:
+        prom.stop()
+        raise
+    try:
+        yield prom, am
+    finally:
+        prom.stop()
+        am.stop()

@@ -18,7 +18,6 @@ kube-state-metrics report them (see ``kube_families.py``):
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 
@@ -32,13 +31,9 @@ from detector.sources.presets import PRESETS
 from detector.sources.prometheus import Connection, PrometheusClient, RangeQuery
 
 from kube_families import families
-from prometheus_server import PrometheusServer, available
+from prometheus_server import PrometheusServer, requires
 
-if not available() and os.environ.get("DETECTOR_REQUIRE_PROMETHEUS"):
-    raise RuntimeError("DETECTOR_REQUIRE_PROMETHEUS is set (as .ci/run does) but prometheus "
-                       "and promtool are not on PATH")
-pytestmark = pytest.mark.skipif(not available(), reason="Debian package prometheus "
-                                "(prometheus, promtool) is not installed")
+pytestmark = requires()
 
 START = 1_717_200_000  # 2024-06-01T00:00:00Z
 H = 3600

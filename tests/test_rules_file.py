@@ -212,6 +212,9 @@ def test_fleet_alerts_join_the_results_and_the_outputs():
     joined, fleet = with_fleet_alerts(results, Rules())
     assert len(fleet) == 1
     assert [sum(a["rule"] == "breadth" for a in r.get("alerts")) for r in joined] == [1, 1, 1, 0]
+    # results read back from a finished scan (--resume) get them once, not twice
+    again, _ = with_fleet_alerts(joined, Rules())
+    assert [r.get("alerts") for r in again] == [r.get("alerts") for r in joined]
     from detector.outputs import render
     from detector.outputs.openmetrics import render_openmetrics
 

@@ -9,7 +9,6 @@ Both run on free loopback ports and are stopped by their PID.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -21,15 +20,10 @@ from detector.errors import InputError
 from detector.sources.prometheus import Connection
 from detector.watch import Watched, Watcher, alertmanager_payload, post_alerts
 
-from alertmanager_server import ALERTMANAGER, Alertmanager
-from prometheus_server import Family, PrometheusServer, available, free_port
+from alertmanager_server import prometheus_and_alertmanager
+from prometheus_server import Family, free_port, requires
 
-if os.environ.get("DETECTOR_REQUIRE_PROMETHEUS") and not (available() and ALERTMANAGER):
-    raise RuntimeError("DETECTOR_REQUIRE_PROMETHEUS is set (as .ci/run does) but prometheus, "
-                       "promtool or prometheus-alertmanager is missing")
-pytestmark = pytest.mark.skipif(not (available() and ALERTMANAGER),
-                                reason="Debian packages prometheus and prometheus-alertmanager "
-                                       "are not installed")
+pytestmark = requires(alertmanager=True)
 
 STEP = 60
 NOW = int(time.time()) // STEP * STEP
@@ -58,13 +52,8 @@ def _families():
 
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory):
-    prom = PrometheusServer(_families(), tmp_path_factory.mktemp("prom"), "60s").start()
-    am = Alertmanager(tmp_path_factory.mktemp("am"))
-    try:
-        yield prom, am
-    finally:
-        prom.stop()
-        am.stop()
+    with prometheus_and_alertmanager(_families(), tmp_path_factory) as both:
+        yield both
 
 
 def _watched(history=DAYS2):

@@ -493,6 +493,9 @@ def watch(
                                      param_hint="--alert-label")
         extra[name.strip()] = value
     target = P.target(query, metric, selector)
+    if target.components:
+        _warn("watch follows the working set of --metric breakdown; the other components are "
+              "judged by scan --metric breakdown")
     watched = Watched(target.query, target.limit_queries,
                       P.seconds(step, "--step") if step is not None else None,
                       P.seconds(history, "--range"))

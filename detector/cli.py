@@ -8,6 +8,7 @@ unreachable.
 from __future__ import annotations
 
 import json
+import math
 import re
 import sys
 from enum import Enum
@@ -18,6 +19,7 @@ from typing import Annotated, List, Optional
 import typer
 
 from . import __version__
+from . import cli_diagnosis as D
 from . import cli_prometheus as P
 from . import cli_report as R
 from .errors import InputError, SourceUnreachable
@@ -99,31 +101,47 @@ def _warn(message: str) -> None:
     typer.echo(f"detector: warning: {message}", err=True)
 
 
-def _prometheus_series(url: str, target, *, start, end, range_, step, conn):
-    """Step 1 of a scan from Prometheus: (lazy series, limits dict, what was scanned).
+def _prometheus_request(target, *, start, end, range_, step, now):
+    """The :class:`~detector.sources.prometheus.RangeQuery` of ``--start/--end/--range/--step``."""
+    from .sources.prometheus import RangeQuery
 
-    The limits dict is filled as shards arrive, before their series are
-    yielded. What was scanned (for ``--resume``'s journal) names the server
-    without credentials, the query and the range.
-    """
-    import time as _time
-
-    from .sources.prometheus import RangeQuery, iter_prometheus
-
-    now = _time.time()
     t_end = P.when(end, "--end", now) if end is not None else now
     if start is not None and range_ is not None:
         raise typer.BadParameter("give --start or --range, not both")
     t_start = P.when(start, "--start", now) if start is not None else \
         t_end - P.seconds(range_ or "7d", "--range")
-    request = RangeQuery(target.query, t_start, t_end,
-                         P.seconds(step, "--step") if step is not None else None,
-                         target.limit_queries)
+    return RangeQuery(target.query, t_start, t_end,
+                      P.seconds(step, "--step") if step is not None else None,
+                      target.limit_queries)
+
+
+def _prometheus_series(url: str, target, *, start, end, range_, step, conn):
+    """Step 1 of a scan from Prometheus: (lazy series, limits dict, what was scanned).
+
+    The limits dict is filled as shards arrive, before their series are
+    yielded. What was scanned (for ``--resume``'s journal) names the server
+    without credentials, the query and the range. A preset with components
+    (``breakdown``) yields one memory breakdown per container.
+    """
+    import time as _time
+
+    from .sources.prometheus import iter_prometheus
+
+    request = _prometheus_request(target, start=start, end=end, range_=range_, step=step,
+                                  now=_time.time())
     limits: dict = {}
-    series = iter_prometheus(conn, request, limits=limits, shard_by=target.shard_by,
-                             shard_selector=target.shard_selector, warn=_warn)
-    inputs = [f"prometheus {conn.where}",
-              target.query, f"{t_start:.0f}..{t_end:.0f}", f"step {request.step}"]
+    if target.components:
+        from .sources.cadvisor import iter_breakdown
+
+        series = iter_breakdown(conn, request, target.components, limits=limits,
+                                shard_by=target.shard_by, shard_selector=target.shard_selector,
+                                warn=_warn)
+    else:
+        series = iter_prometheus(conn, request, limits=limits, shard_by=target.shard_by,
+                                 shard_selector=target.shard_selector, warn=_warn)
+    inputs = [f"prometheus {conn.where}", target.query + (" (breakdown)" if target.components
+                                                          else ""),
+              f"{request.start:.0f}..{request.end:.0f}", f"step {request.step}"]
     return series, limits, inputs
 
 
@@ -185,9 +203,7 @@ def scan(
     query: P.Query = None,
     metric: P.Metric = None,
     selector: P.Selector = None,
-    start: Annotated[Optional[str], typer.Option(
-        "--start", metavar="T", rich_help_panel=P.PANEL,
-        help="Range start: RFC 3339 or unix seconds.")] = None,
+    start: P.Start = None,
     end: Annotated[Optional[str], typer.Option(
         "--end", metavar="T", rich_help_panel=P.PANEL,
         help="Range end: RFC 3339, unix seconds or now (default now).")] = None,
@@ -216,6 +232,11 @@ def scan(
     report: R.ReportFile = None,
     plot_all: R.PlotAll = False,
     plot: R.PlotSeries = None,
+    # diagnosis: events beside the onset, rules of practice beside the verdict
+    events: D.EventsFiles = None,
+    kube_events: D.KubeEvents = None,
+    event_tolerance: D.EventTolerance = "30m",
+    rules: D.RulesFile = None,
 ):
     """Scan series for memory leaks; one result per series."""
     local = dict(locals())
@@ -253,15 +274,28 @@ def scan(
     journal = None
     try:
         # (1) the source: a lazy iterable of Series, and the limits
+        found_events: list = []
         if prometheus is not None:
+            conn = P.connection(prometheus, **{k: local[k] for k in P.CONNECTION_OPTIONS})
+            chosen = P.target(query, metric, selector, shard_by)
             source, found_limits, inputs = _prometheus_series(
-                prometheus, P.target(query, metric, selector, shard_by), start=start, end=end,
-                range_=range_, step=step,
-                conn=P.connection(prometheus, **{k: local[k] for k in P.CONNECTION_OPTIONS}))
+                prometheus, chosen, start=start, end=end, range_=range_, step=step, conn=conn)
             limits = limits if limits is not None else found_limits
+            if D.wants_kube_events(kube_events, query, metric):
+                import time as _time
+
+                found_events = D.kube_events(conn, _prometheus_request(
+                    chosen, start=start, end=end, range_=range_, step=step,
+                    now=_time.time()), selector, _warn)
         else:
+            if kube_events:
+                raise typer.BadParameter("--kube-events needs --prometheus URL")
             source, limits, inputs = _open_source(paths, demo, limits)
+        diagnosis = D.diagnosis(events, rules, event_tolerance, found_events)
         header = {"inputs": inputs, "limit": limit}
+        if diagnosis is not None:
+            header["diagnosis"] = {"events": [str(p) for p in events or ()], "rules": rules,
+                                   "kube_events": bool(found_events)}
         done = {}
         if output is not None:
             jpath = journal_path(output)
@@ -283,7 +317,8 @@ def scan(
         progress = _progress()
         stream = run(keeper.watch(source) if keeper else source, limits=limits,
                      config=Config(), executor=kind, workers=workers, scheduler=scheduler,
-                     done=done, on_result=keeper.on_result if keeper else None)
+                     done=done, diagnosis=diagnosis,
+                     on_result=keeper.on_result if keeper else None)
         if progress is not None:
             with progress:
                 task = progress.add_task("scan", total=None)
@@ -312,6 +347,10 @@ def scan(
             journal.close()
         raise
 
+    if diagnosis is not None and diagnosis.rules is not None:  # fleet alerts need every result
+        from .rules_apply import with_fleet_alerts
+
+        results, _ = with_fleet_alerts(results, diagnosis.rules)
     # (3) the outputs
     data = render(results, fmt.value)
     if output is not None:
@@ -443,6 +482,7 @@ def watch(
     timeout: P.Timeout = 60.0,
     retries: P.Retries = 4,
     gzip: P.Gzip = False,
+    rules: D.RulesFile = None,
 ):
     """Poll Prometheus, detect leaks online, print (and send) an alert when one starts or stops.
 
@@ -469,6 +509,9 @@ def watch(
                                      param_hint="--alert-label")
         extra[name.strip()] = value
     target = P.target(query, metric, selector)
+    if target.components:
+        _warn("watch follows the working set of --metric breakdown; the other components are "
+              "judged by scan --metric breakdown")
     watched = Watched(target.query, target.limit_queries,
                       P.seconds(step, "--step") if step is not None else None,
                       P.seconds(history, "--range"))
@@ -476,7 +519,16 @@ def watch(
     stop = []
     signal.signal(signal.SIGTERM, lambda *a: stop.append(True))
     watcher = None
+    rule_watch = None
     try:
+        if rules is not None:  # the rules of practice, alerting beside the leak verdict
+            from .rules_file import load_rules
+            from .watch_rules import RuleWatch
+
+            rule_watch = RuleWatch(load_rules(rules))
+            rules_state = state.with_name(state.name + ".rules") if state is not None else None
+            if rules_state is not None and rules_state.exists():
+                rule_watch.restore(rules_state.read_bytes())
         conn = P.connection(prometheus, **{k: local[k] for k in P.CONNECTION_OPTIONS})
         kwargs = dict(cadence=P.seconds(cadence, "--cadence"), warn=_warn)
         if state is not None and state.exists():
@@ -502,18 +554,27 @@ def watch(
                     "score": round(e.score, 4), "pattern": e.pattern,
                     "slope": rep.slope if rep.slope == rep.slope else None,
                     "time_to_limit": rep.time_to_limit}) + "\n")
+            changed = rule_watch.evaluate(watcher, now) if rule_watch is not None else []
+            for e in changed:
+                sys.stdout.write(json.dumps(e) + "\n")
             sys.stdout.flush()
             if alertmanager is not None:
                 try:
                     post_alerts(alertmanager, alertmanager_payload(
-                        watcher, events, now=now, resend=every, extra_labels=extra))
+                        watcher, events, now=now, resend=every, extra_labels=extra)
+                        + (rule_watch.payload(now=now, resend=every, extra_labels=extra)
+                           if rule_watch is not None else []))
                 except SourceUnreachable as exc:
                     _warn(str(exc))
             if state is not None:
                 write_atomic(watcher.to_state(), state)
+                if rule_watch is not None:
+                    write_atomic(rule_watch.to_json(), rules_state)
             polls += 1
             typer.echo(f"detector: poll {polls}: {len(watcher.detectors)} series, "
-                       f"{len(watcher.leaking())} leaking, {len(events)} events", err=True)
+                       f"{len(watcher.leaking())} leaking, {len(events)} events"
+                       + (f", {len(rule_watch.firing)} rule alerts firing"
+                          if rule_watch is not None else ""), err=True)
             if iterations and polls >= iterations:
                 break
             while not stop and _time.monotonic() - started < every:
@@ -563,6 +624,121 @@ def warmup(quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothin
     if not quiet:
         typer.echo(f"detector: warmup: kernels cached in {where} "
                    f"({_time.perf_counter() - started:.1f} s)", err=True)
+
+
+# --- detector verify: did the fix work? (issue 12) -------------------------------------------
+class VerifyFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+@app.command()
+def verify(
+    paths: Optional[List[Path]] = typer.Argument(
+        None, help="CSV or Parquet files (any layout scan reads).", show_default=False),
+    fixed_at: Annotated[Optional[str], typer.Option(
+        "--fixed-at", metavar="T", help="When the fix was deployed: RFC 3339 or unix seconds.")
+    ] = None,
+    fixed_by: Annotated[Optional[str], typer.Option(
+        "--fixed-by", metavar="TEXT",
+        help="Take the fix time from the last event (of --events, or a deploy read from "
+             "Prometheus) concerning the series whose text holds TEXT, e.g. "
+             "'checkout:1.4.3'.")] = None,
+    settle: Annotated[Optional[str], typer.Option(
+        "--settle", metavar="DURATION",
+        help="Time after the fix left out of the after slope (warm-up); default 20 % of the "
+             "time since the fix, at most 30 min.")] = None,
+    fmt: Annotated[VerifyFormat, typer.Option("--format", "-f", help="Output format.")
+                   ] = VerifyFormat.table,
+    output: Annotated[Optional[Path], typer.Option(
+        "--output", "-o", help="Write to FILE (atomically) instead of standard output.")
+    ] = None,
+    events: D.EventsFiles = None,
+    prometheus: P.PrometheusURL = None,
+    query: P.Query = None,
+    metric: P.Metric = None,
+    selector: P.Selector = None,
+    start: P.Start = None,
+    end: Annotated[Optional[str], typer.Option(
+        "--end", metavar="T",
+        help="Judge as of T (RFC 3339, unix seconds or now): the end of the Prometheus range, "
+             "or the last sample of the files considered.")] = None,
+    range_: Annotated[Optional[str], typer.Option(
+        "--range", metavar="DURATION", rich_help_panel=P.PANEL,
+        help="Range length ending at --end (default 7d).")] = None,
+    step: P.Step = None,
+    bearer_token_file: P.BearerTokenFile = None,
+    bearer_token_env: P.BearerTokenEnv = None,
+    basic_auth_user: P.BasicAuthUser = None,
+    basic_auth_password_file: P.BasicAuthPasswordFile = None,
+    basic_auth_password_env: P.BasicAuthPasswordEnv = None,
+    ca_file: P.CAFile = None,
+    insecure: P.Insecure = False,
+    header: P.Header = None,
+    partial_response: P.PartialResponse = None,
+    timeout: P.Timeout = 60.0,
+    retries: P.Retries = 4,
+    gzip: P.Gzip = False,
+):
+    """Verify a fix: slope, floor and peak before and after it; fixed, not_fixed or too_early.
+
+    Exit codes as scan's: 1 when a series still leaks after its fix (not_fixed), else 0
+    (read the status for too_early); 2 usage or input error; 3 source unreachable.
+    """
+    local = dict(locals())
+    import time as _time
+
+    from .cli_diagnosis import fix_time, kube_events, wants_kube_events
+    from .diagnosis.events import read_events
+    from .diagnosis.verify import verify as verify_fix
+    from .outputs import write_atomic
+    from .outputs.verification import render_verifications
+
+    if (fixed_at is None) == (fixed_by is None):
+        raise typer.BadParameter("give --fixed-at T or --fixed-by TEXT (one of them)")
+    if bool(paths) == (prometheus is not None):
+        raise typer.BadParameter("give files to verify or --prometheus URL (one of them)")
+    if output is not None and not output.parent.exists():
+        raise typer.BadParameter(f"directory {str(output.parent)!r} does not exist",
+                                 param_hint="--output")
+    try:
+        now = _time.time()
+        found = [e for path in events or () for e in read_events(path)]
+        if prometheus is not None:
+            conn = P.connection(prometheus, **{k: local[k] for k in P.CONNECTION_OPTIONS})
+            chosen = P.target(query, metric, selector)
+            series, _, _ = _prometheus_series(prometheus, chosen, start=start, end=end,
+                                              range_=range_, step=step, conn=conn)
+            if fixed_by is not None and wants_kube_events(None, query, metric):
+                found += kube_events(conn, _prometheus_request(
+                    chosen, start=start, end=end, range_=range_, step=step, now=now),
+                    selector, _warn)
+            until = math.inf
+        else:
+            if any(v is not None for v in (query, metric, selector, start, range_, step)):
+                raise typer.BadParameter("--query, --metric, --selector, --start, --range and "
+                                         "--step need --prometheus URL")
+            series, _, _ = _open_source(paths, False, None)
+            until = P.when(end, "--end", now) if end is not None else math.inf
+        settle_s = P.seconds(settle, "--settle") if settle is not None else None
+        results = []
+        for item in series:
+            s = item.primary if hasattr(item, "components") else item
+            last = min(until, float(s.timestamps[-1])) if len(s) else until
+            at, event = fix_time(fixed_at, fixed_by, found, item.id, item.labels, last)
+            results.append(verify_fix(s, at, settle=settle_s, fix_event=event,
+                                      until=None if until == math.inf else until))
+    except InputError as exc:
+        _fail(str(exc), EXIT_INPUT)
+    except SourceUnreachable as exc:
+        _fail(str(exc), EXIT_UNREACHABLE)
+    data = render_verifications(results, fmt.value)
+    if output is not None:
+        write_atomic(data, output)
+    else:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    raise typer.Exit(EXIT_LEAK if any(r.leak for r in results) else EXIT_OK)
 
 
 def main() -> None:

@@ -33,11 +33,14 @@ Query = Annotated[Optional[str], _opt("--query", metavar="PROMQL",
                                       help="PromQL for the memory series.")]
 Metric = Annotated[Optional[str], _opt(
     "--metric", metavar="PRESET",
-    help="A preset instead of --query: working-set (default), rss, jvm-heap, go-heap, "
-         "goroutines, node; its limit series give time-to-limit.")]
+    help="A preset instead of --query: working-set (default), rss, breakdown (working set, "
+         "RSS, cache, swap and mapped files together), jvm-heap, go-heap, goroutines, node; "
+         "its limit series give time-to-limit.")]
 Selector = Annotated[Optional[str], _opt(
     "--selector", metavar="MATCHERS",
     help="Label matchers added to a preset's selectors, e.g. 'namespace=\"shop\"'.")]
+Start = Annotated[Optional[str], _opt("--start", metavar="T",
+                                      help="Range start: RFC 3339 or unix seconds.")]
 Step = Annotated[Optional[str], _opt(
     "--step", metavar="DURATION",
     help="Seconds between points, e.g. 15s (default: the server's scrape interval).")]
@@ -126,6 +129,7 @@ class Target:
     limit_queries: tuple[str, ...]
     shard_by: str | None
     shard_selector: str | None
+    components: tuple[tuple[str, str], ...] = ()
 
 
 def target(query: str | None, metric: str | None, selector: str | None,
@@ -153,7 +157,7 @@ def target(query: str | None, metric: str | None, selector: str | None,
         None if shard_by.lower() == "none" else shard_by)
     if label is not None and not re.fullmatch(r"[a-zA-Z_][a-zA-Z0-9_]*", label):
         raise typer.BadParameter(f"{label!r} is not a label name", param_hint="--shard-by")
-    return Target(chosen.query, chosen.limit_queries, label, chosen.selector)
+    return Target(chosen.query, chosen.limit_queries, label, chosen.selector, chosen.components)
 
 
 def seconds(text: str, option: str) -> float:

@@ -27,15 +27,20 @@ EXECUTORS = ("serial", "processes", "dask")
 
 
 def analyze_series(series: Series, *, limit: float | None = None,
-                   config: Config | None = None) -> ScanResult:
+                   config: Config | None = None, diagnosis=None) -> ScanResult:
     """Analyse one series, turning any failure into a recorded error.
 
     Parameters
     ----------
-    series : Series
+    series : Series or ComponentSeries
+        A series, or a container's memory breakdown
+        (:func:`detector.diagnosis.breakdown.judge_breakdown` judges it).
     limit : float, optional
         Memory limit in the unit of the values (bytes).
     config : Config, optional
+    diagnosis : Diagnosis, optional
+        Events and rules to add beside the verdict
+        (:class:`detector.diagnosis.annotate.Diagnosis`).
 
     Returns
     -------
@@ -44,9 +49,17 @@ def analyze_series(series: Series, *, limit: float | None = None,
     from .analysis.pipeline import judge
 
     labels = dict(series.labels)
+    config = config or Config()
     try:
-        report = judge(series, limit=limit, config=config or Config())
+        if hasattr(series, "components"):
+            from .diagnosis.breakdown import judge_breakdown
+
+            report = judge_breakdown(series, limit=limit, config=config)
+        else:
+            report = judge(series, limit=limit, config=config)
         fields = report.to_dict()
+        if diagnosis is not None:
+            fields = diagnosis.annotate(series, fields, limit=limit, config=config)
     except InputError as exc:
         return ScanResult(series.id, error=str(exc), labels=labels)
     except Exception as exc:  # noqa: BLE001 - one bad series must not stop a fleet
@@ -91,7 +104,7 @@ class _Skipped:
     series: str
 
 
-def scan_unit(unit, skip: frozenset, limits, config: Config) -> list:
+def scan_unit(unit, skip: frozenset, limits, config: Config, diagnosis=None) -> list:
     """Load one unit of work and analyse its series (runs in a worker).
 
     Parameters
@@ -104,6 +117,8 @@ def scan_unit(unit, skip: frozenset, limits, config: Config) -> list:
     limits : float or mapping, optional
         As in :func:`run`.
     config : Config
+    diagnosis : Diagnosis, optional
+        As in :func:`analyze_series`.
 
     Returns
     -------
@@ -117,7 +132,8 @@ def scan_unit(unit, skip: frozenset, limits, config: Config) -> list:
         elif s.id in skip:
             out.append(_Skipped(s.id))
         else:
-            out.append(analyze_series(s, limit=_limit_for(limits, s.id), config=config))
+            out.append(analyze_series(s, limit=_limit_for(limits, s.id), config=config,
+                                      diagnosis=diagnosis))
     return out
 
 
@@ -142,7 +158,8 @@ def warm_up(config: Config | None = None) -> None:
 def run(source: Iterable[Series], *, limits: Mapping[str, float] | float | None = None,
         config: Config | None = None, executor: str = "serial", workers: int = 1,
         scheduler: str | None = None, done: Mapping[str, ScanResult] | None = None,
-        on_result: Callable[[ScanResult], None] | None = None) -> Iterator[ScanResult]:
+        on_result: Callable[[ScanResult], None] | None = None,
+        diagnosis=None) -> Iterator[ScanResult]:
     """Analyse every series of ``source`` on an executor, yielding results in source order.
 
     Parameters
@@ -167,6 +184,8 @@ def run(source: Iterable[Series], *, limits: Mapping[str, float] | float | None 
         again; their recorded result is yielded in its place.
     on_result : callable, optional
         Called with each result as it is yielded.
+    diagnosis : Diagnosis, optional
+        Events and rules added beside each verdict (see :func:`analyze_series`).
 
     Yields
     ------
@@ -183,21 +202,23 @@ def run(source: Iterable[Series], *, limits: Mapping[str, float] | float | None 
     if executor == "processes" and workers == 1:
         executor = "serial"
     if executor == "serial":
-        results = _run_serial(source, limits, config, done)
+        results = _run_serial(source, limits, config, done, diagnosis)
     else:
-        results = _run_parallel(source, limits, config, done, executor, workers, scheduler)
+        results = _run_parallel(source, limits, config, done, executor, workers, scheduler,
+                                diagnosis)
     for r in results:
         if on_result is not None:
             on_result(r)
         yield r
 
 
-def _run_serial(source, limits, config, done) -> Iterator[ScanResult]:
+def _run_serial(source, limits, config, done, diagnosis=None) -> Iterator[ScanResult]:
     for s in source:
         if s.id in done:
             yield done[s.id]
         else:
-            yield analyze_series(s, limit=_limit_for(limits, s.id), config=config)
+            yield analyze_series(s, limit=_limit_for(limits, s.id), config=config,
+                                 diagnosis=diagnosis)
 
 
 def _units(source, done):
@@ -214,7 +235,7 @@ def _units(source, done):
         yield batch
 
 
-def _run_parallel(source, limits, config, done, executor, workers, scheduler):
+def _run_parallel(source, limits, config, done, executor, workers, scheduler, diagnosis=None):
     skip = frozenset(done) if hasattr(source, "units") else frozenset()
     warm_up(config)
     with _pool(executor, workers, scheduler) as (submit, window):
@@ -227,7 +248,8 @@ def _run_parallel(source, limits, config, done, executor, workers, scheduler):
                 if unit is None:
                     exhausted = True
                 else:
-                    pending.append((unit, submit(scan_unit, unit, skip, limits, config)))
+                    pending.append((unit, submit(scan_unit, unit, skip, limits, config,
+                                                 diagnosis)))
             if not pending:
                 return
             unit, future = pending.popleft()

@@ -45,3 +45,68 @@ def labels_of_id(series_id: str) -> dict[str, str]:
         out[m.group(1)] = value
         pos = m.end()
     return out
+
+
+_MATCHER = re.compile(r'\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*"((?:[^"\\]|\\.)*)"\s*(,|$)')
+
+
+def parse_matchers(text: str) -> tuple[tuple[str, str, str], ...]:
+    """Parse PromQL label matchers: ``namespace="shop",pod=~"checkout-.*"``.
+
+    Braces around the list are allowed; operators ``=``, ``!=``, ``=~`` and
+    ``!~`` (regular expressions match the whole value, as in PromQL).
+
+    Parameters
+    ----------
+    text : str
+        The matchers.
+
+    Returns
+    -------
+    tuple of (name, op, value)
+        Values unescaped (``\\"``, ``\\\\``, ``\\n``).
+
+    Raises
+    ------
+    ValueError
+        Naming the part that is not a matcher, or a bad regular expression.
+    """
+    body = str(text).strip()
+    if body.startswith("{") and body.endswith("}"):
+        body = body[1:-1]
+    out = []
+    pos = 0
+    while pos < len(body) and body[pos:].strip():
+        m = _MATCHER.match(body, pos)
+        if m is None:
+            raise ValueError(f"{body[pos:].strip()!r} is not a label matcher (expected "
+                             'name="value", name!="value", name=~"regex" or name!~"regex")')
+        name, op, raw = m.group(1), m.group(2), m.group(3)
+        value = re.sub(r"\\(.)", lambda e: "\n" if e.group(1) == "n" else e.group(1), raw)
+        if op in ("=~", "!~"):
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"bad regular expression {value!r} for {name}: {exc}") from None
+        out.append((name, op, value))
+        pos = m.end()
+        if m.group(4) == "" and body[pos:].strip():
+            raise ValueError(f"expected ',' before {body[pos:].strip()!r}")
+    return tuple(out)
+
+
+def match_labels(matchers, labels) -> bool:
+    """Whether ``labels`` (a mapping) satisfy every matcher (a missing label is ``""``)."""
+    for name, op, value in matchers:
+        have = str(labels.get(name, ""))
+        if op == "=":
+            ok = have == value
+        elif op == "!=":
+            ok = have != value
+        elif op == "=~":
+            ok = re.fullmatch(value, have) is not None
+        else:
+            ok = re.fullmatch(value, have) is None
+        if not ok:
+            return False
+    return True

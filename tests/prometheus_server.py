@@ -75,6 +75,28 @@ def available() -> bool:
     return bool(shutil.which("prometheus") and shutil.which("promtool"))
 
 
+#: The Alertmanager binary (Debian's name, or upstream's), or None.
+ALERTMANAGER = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
+
+
+def requires(*, alertmanager: bool = False):
+    """The ``pytestmark`` of a test module that needs Prometheus (and Alertmanager).
+
+    The module is skipped, saying why, on a machine without them; under
+    ``DETECTOR_REQUIRE_PROMETHEUS`` (set by ``.ci/run``) a missing server is an
+    error instead, so that CI never counts skipped server tests as passing.
+    """
+    import pytest
+
+    ok = available() and (ALERTMANAGER is not None or not alertmanager)
+    what = "prometheus, promtool" + (" or prometheus-alertmanager" if alertmanager else "")
+    if not ok and os.environ.get("DETECTOR_REQUIRE_PROMETHEUS"):
+        raise RuntimeError(f"DETECTOR_REQUIRE_PROMETHEUS is set (as .ci/run does) but {what} "
+                           "is missing")
+    packages = "prometheus" + (" and prometheus-alertmanager" if alertmanager else "")
+    return pytest.mark.skipif(not ok, reason=f"Debian packages {packages} are not installed")
+
+
 class PrometheusServer:
     """A Prometheus process serving backfilled data (see module docstring).
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
 import subprocess
 import sys
@@ -33,13 +32,9 @@ from detector.sources.presets import PRESETS
 from detector.sources.prometheus import (Connection, PrometheusClient, RangeQuery,
                                          read_prometheus)
 
-from prometheus_server import Family, PrometheusServer, available
+from prometheus_server import Family, PrometheusServer, requires
 
-if not available() and os.environ.get("DETECTOR_REQUIRE_PROMETHEUS"):
-    raise RuntimeError("DETECTOR_REQUIRE_PROMETHEUS is set (as .ci/run does) but prometheus "
-                       "and promtool are not on PATH")
-pytestmark = pytest.mark.skipif(not available(), reason="Debian package prometheus "
-                                "(prometheus, promtool) is not installed")
+pytestmark = requires()
 
 START = 1_717_200_000  # 2024-06-01T00:00:00Z
 DAYS3 = 3 * 86400

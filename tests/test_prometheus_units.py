@@ -56,7 +56,8 @@ def test_series_id_is_the_sorted_label_set():
 
 
 def test_presets_and_matchers():
-    assert set(PRESETS) == {"working-set", "rss", "jvm-heap", "go-heap", "goroutines", "node"}
+    assert set(PRESETS) == {"working-set", "rss", "breakdown", "jvm-heap", "go-heap",
+                            "goroutines", "node"}
     ws = preset("working-set").with_matchers('namespace="shop"')
     assert ws.query == ('max by (namespace, pod, container) (container_memory_working_set_'
                         'bytes{container!="",container!="POD",namespace="shop"})')
@@ -66,6 +67,13 @@ def test_presets_and_matchers():
     assert preset("goroutines").with_matchers("") == preset("goroutines")
     with pytest.raises(ValueError, match="unknown metric preset 'heap'; choose one of"):
         preset("heap")
+    # the breakdown's components take the matchers too, and its primary is the working set
+    b = preset("breakdown").with_matchers('namespace="shop"')
+    assert [c for c, _ in b.components] == ["working_set", "rss", "cache", "swap",
+                                            "mapped_file"]
+    assert all('namespace="shop"' in q for _, q in b.components)
+    assert b.query == ws.query and b.components[0][1] == ws.query
+    assert b.components[1][1] == ws.query.replace("working_set_bytes", "rss")
 
 
 @pytest.mark.parametrize("text, seconds", [

@@ -9,13 +9,9 @@ Both run on free loopback ports and are stopped by their PID.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import signal
 import subprocess
 import sys
 import time
-import urllib.request
 
 import numpy as np
 import pytest
@@ -24,16 +20,10 @@ from detector.errors import InputError
 from detector.sources.prometheus import Connection
 from detector.watch import Watched, Watcher, alertmanager_payload, post_alerts
 
-from prometheus_server import Family, PrometheusServer, available, free_port
+from alertmanager_server import prometheus_and_alertmanager
+from prometheus_server import Family, free_port, requires
 
-ALERTMANAGER = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
-
-if os.environ.get("DETECTOR_REQUIRE_PROMETHEUS") and not (available() and ALERTMANAGER):
-    raise RuntimeError("DETECTOR_REQUIRE_PROMETHEUS is set (as .ci/run does) but prometheus, "
-                       "promtool or prometheus-alertmanager is missing")
-pytestmark = pytest.mark.skipif(not (available() and ALERTMANAGER),
-                                reason="Debian packages prometheus and prometheus-alertmanager "
-                                       "are not installed")
+pytestmark = requires(alertmanager=True)
 
 STEP = 60
 NOW = int(time.time()) // STEP * STEP
@@ -60,49 +50,10 @@ def _families():
     return [Family(QUERY, series), Family("app_memory_limit_bytes", limits)]
 
 
-class Alertmanager:
-    def __init__(self, workdir):
-        port = free_port()
-        self.url = f"http://127.0.0.1:{port}"
-        config = workdir / "alertmanager.yml"
-        config.write_text("route:\n  receiver: none\nreceivers:\n  - name: none\n")
-        self.proc = subprocess.Popen(
-            [ALERTMANAGER, f"--config.file={config}", f"--storage.path={workdir / 'data'}",
-             f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address="],
-            stdout=open(workdir / "alertmanager.log", "w"), stderr=subprocess.STDOUT,
-            start_new_session=True)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"{self.url}/-/ready", timeout=1):
-                    return
-            except OSError:
-                time.sleep(0.2)
-        self.stop()
-        raise RuntimeError("alertmanager not ready: "
-                           + (workdir / "alertmanager.log").read_text()[-2000:])
-
-    def alerts(self, active=True):
-        q = "active=true&silenced=false&inhibited=false&unprocessed=true" if active else \
-            "active=false&silenced=false&inhibited=false&unprocessed=false"
-        with urllib.request.urlopen(f"{self.url}/api/v2/alerts?{q}", timeout=5) as r:
-            return json.loads(r.read())
-
-    def stop(self):
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            self.proc.wait(timeout=15)
-
-
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory):
-    prom = PrometheusServer(_families(), tmp_path_factory.mktemp("prom"), "60s").start()
-    am = Alertmanager(tmp_path_factory.mktemp("am"))
-    try:
-        yield prom, am
-    finally:
-        prom.stop()
-        am.stop()
+    with prometheus_and_alertmanager(_families(), tmp_path_factory) as both:
+        yield both
 
 
 def _watched(history=DAYS2):

@@ -123,7 +123,7 @@ def _unframe(row: dict) -> dict:
     for key, value in row.items():
         if isinstance(value, float) and not math.isfinite(value):
             value = None
-        if key in ("changepoints", "evidence") and isinstance(value, str):
+        if key in ("changepoints", "evidence", "alerts") and isinstance(value, str):
             value = json.loads(value)
         if hasattr(value, "item"):  # numpy scalar
             value = value.item()
@@ -140,12 +140,16 @@ def _frame(results: Sequence[ScanResult]):
     import pandas as pd
 
     out = []
-    for row in rows(results):
+    table = rows(results)
+    alerts = any("alerts" in row for row in table)
+    for row in table:
         row["changepoints"] = json.dumps(row["changepoints"])
         row["evidence"] = json.dumps(row["evidence"], allow_nan=False)
+        if alerts:  # the rules of practice were applied (--rules)
+            row["alerts"] = json.dumps(row.get("alerts") or [], allow_nan=False)
         row.setdefault("error", None)
         out.append(row)
-    columns = ["series", *FIELDS, "error"]
+    columns = ["series", *FIELDS, *(["alerts"] if alerts else []), "error"]
     return pd.DataFrame(out, columns=columns)
 
 
@@ -182,16 +186,23 @@ def human_time(ts: float | None) -> str:
 
 def render_table(results: Sequence[ScanResult]) -> str:
     """A plain aligned text table, one line per series (growth shown per hour)."""
+    from .findings import finding_lines, firing, has_alerts
+
     head = ("series", "verdict", "pattern", "score", "growth", "onset", "period",
             "time to limit")
+    rules = has_alerts(results)
+    if rules:  # the rules of practice, beside the verdict
+        head += ("alerts",)
     body = []
     for r in results:
         if r.fields is None:
-            body.append((r.series, "error", r.error or "", "", "", "", "", ""))
+            body.append((r.series, "error", r.error or "", "", "", "", "", "")
+                        + ("",) * rules)
             continue
         body.append((r.series, r.get("verdict"), r.get("pattern"), f"{r.get('score'):.2f}",
                      human_bytes_rate(r.get("slope")), human_time(r.get("onset")),
-                     human_duration(r.get("period")), human_duration(r.get("time_to_limit"))))
+                     human_duration(r.get("period")), human_duration(r.get("time_to_limit")))
+                    + ((",".join(firing(r)) or "-",) if rules else ()))
     widths = [max(len(str(x)) for x in col) for col in zip(head, *body)]
     lines = ["  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip()
              for row in (head, *body)]
@@ -200,4 +211,8 @@ def render_table(results: Sequence[ScanResult]) -> str:
     summary = f"{len(results)} series: {n_leak} leaking"
     if n_err:
         summary += f", {n_err} failed"
-    return "\n".join(lines) + "\n\n" + summary + "\n"
+    if rules:
+        summary += f", {sum(bool(firing(r)) for r in results)} with a rule firing"
+    found = finding_lines(results)
+    return "\n".join(lines) + "\n\n" + "".join(f"{x}\n" for x in found) + \
+        ("\n" if found else "") + summary + "\n"

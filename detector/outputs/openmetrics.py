@@ -11,7 +11,12 @@ The Prometheus text exposition format (what the textfile collector reads from
 * ``detector_scan_error`` 1 for a series that could not be analysed (then it
   has no other sample);
 * ``detector_scan_timestamp_seconds`` when the file was written (no labels),
-  so an alert can fire when the nightly scan stops running.
+  so an alert can fire when the nightly scan stops running;
+* with the rules of practice (``--rules``): ``detector_rule_alert`` 1 per
+  series and firing rule (label ``rule``: ``static:memory``, ``band``,
+  ``breadth:band``...; a rule that does not fire has no sample), and
+  ``detector_fleet_alert_instances`` per workload and firing breadth alert
+  (labels: the workload's, and ``rule``), the number of instances.
 
 A sample whose value is None or NaN is left out. Labels are the series' own
 (names sanitised to ``[a-zA-Z_][a-zA-Z0-9_]*``, ``__name__`` dropped); a named
@@ -63,6 +68,30 @@ def _label_set(result: ScanResult) -> dict[str, str]:
     return out or {"series": result.series}
 
 
+def _rule_alerts(results: list[ScanResult], texts: list[str]) -> list[str]:
+    """The rules of practice (``--rules``): firing rules per series, fleet alerts per workload."""
+    from .findings import firing, fleet_alerts, has_alerts
+
+    if not has_alerts(results):
+        return []
+    name = "detector_rule_alert"
+    lines = [f"# HELP {name} 1 while a rule of practice fires for the series (rule=static:memory, "
+             "band, breadth:band...).", f"# TYPE {name} gauge"]
+    for r, labels in zip(results, texts):
+        for rule in firing(r):
+            lines.append(f'{name}{labels[:-1]},rule="{escape_label_value(rule)}"}} 1')
+    name = "detector_fleet_alert_instances"
+    lines += [f"# HELP {name} Instances of a workload firing a rule at once (a breadth alert).",
+              f"# TYPE {name} gauge"]
+    for alert in fleet_alerts(results):
+        if alert["firing"]:
+            labels = {sanitize_label_name(k): v for k, v in alert["workload"].items()}
+            labels["rule"] = alert["of"]
+            text = ",".join(f'{k}="{escape_label_value(v)}"' for k, v in labels.items())
+            lines.append(f"{name}{{{text}}} {len(alert['instances'])}")
+    return lines
+
+
 def _format_value(value: float) -> str:
     """A sample value: integers as integers (``detector_leak{...} 1``), others exactly."""
     v = float(value)
@@ -104,6 +133,7 @@ def render_openmetrics(results: Iterable[ScanResult], *, now: float | None = Non
             if value is None or (isinstance(value, float) and math.isnan(value)):
                 continue
             lines.append(f"{name}{labels} {_format_value(value)}")
+    lines += _rule_alerts(results, texts)
     stamp = time.time() if now is None else now
     lines += ["# HELP detector_scan_timestamp_seconds Unix time the scan results were written.",
               "# TYPE detector_scan_timestamp_seconds gauge",

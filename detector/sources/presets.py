@@ -38,6 +38,10 @@ class Preset:
     shard_by : str or None
         The label a fleet scan splits its queries by, so that one shard at a
         time is in memory; None to fetch everything at once.
+    components : tuple of (str, str)
+        For a memory breakdown: ``(component, PromQL)`` of every component
+        (see :mod:`detector.sources.components`), fetched together and
+        joined by equal labels; ``query`` is then the primary component's.
     """
 
     name: str
@@ -46,6 +50,7 @@ class Preset:
     description: str = ""
     selector: str = ""
     shard_by: str | None = None
+    components: tuple[tuple[str, str], ...] = ()
 
     def with_matchers(self, matchers: str) -> "Preset":
         """This preset restricted by extra label matchers.
@@ -65,7 +70,8 @@ class Preset:
             return self
         return Preset(self.name, _add_matchers(self.query, matchers),
                       tuple(_add_matchers(q, matchers) for q in self.limit_queries),
-                      self.description, _add_matchers(self.selector, matchers), self.shard_by)
+                      self.description, _add_matchers(self.selector, matchers), self.shard_by,
+                      tuple((c, _add_matchers(q, matchers)) for c, q in self.components))
 
 
 #: Containers: the empty ``container`` label is the pod's cgroup (the sum of
@@ -79,6 +85,14 @@ _CONTAINER_LIMITS = (
     f'{_CONTAINER}}})',
 )
 
+#: The cAdvisor memory family of a container (see :mod:`detector.sources.components`).
+_BREAKDOWN = tuple(
+    (name, f"max by ({_BY_CONTAINER}) ({metric}{{{_CONTAINER}}})")
+    for name, metric in (("working_set", "container_memory_working_set_bytes"),
+                         ("rss", "container_memory_rss"), ("cache", "container_memory_cache"),
+                         ("swap", "container_memory_swap"),
+                         ("mapped_file", "container_memory_mapped_file")))
+
 PRESETS: dict[str, Preset] = {p.name: p for p in (
     Preset("working-set",
            f"max by ({_BY_CONTAINER}) (container_memory_working_set_bytes{{{_CONTAINER}}})",
@@ -91,6 +105,10 @@ PRESETS: dict[str, Preset] = {p.name: p for p in (
            _CONTAINER_LIMITS,
            "cAdvisor anonymous memory (RSS) per container, without page cache",
            f"container_memory_rss{{{_CONTAINER}}}", "namespace"),
+    Preset("breakdown", _BREAKDOWN[0][1], _CONTAINER_LIMITS,
+           "cAdvisor working set, RSS, page cache, swap and mapped files per container, "
+           "fetched together: says which component grows",
+           f"container_memory_working_set_bytes{{{_CONTAINER}}}", "namespace", _BREAKDOWN),
     Preset("jvm-heap",
            'sum by (namespace, pod, container, job, instance) '
            '(jvm_memory_used_bytes{area="heap"})',

@@ -682,31 +682,11 @@ def iter_prometheus(connection: Connection, request: RangeQuery, *,
     InputError, SourceUnreachable
         As :func:`read_prometheus`; "no series" once the last shard is done.
     """
-    from .presets import _add_matchers
-
     warn = warn or (lambda message: None)
     limits = limits if limits is not None else {}
     with PrometheusClient(connection, warn=warn) as client:
-        step = request.step
-        if step is None:
-            step = client.scrape_interval()
-            if step is None:
-                step = FALLBACK_STEP
-                warn(f"cannot read the scrape interval from {connection.where}; using a "
-                     f"{FALLBACK_STEP:g} s step (give --step)")
-        shards = [request]
-        if shard_by:
-            if not shard_selector:
-                raise InputError("sharding needs the selector whose label values to list",
-                                 source="--shard-by")
-            values = client.api(f"label/{shard_by}/values", {
-                "match[]": shard_selector, "start": _fmt(request.start),
-                "end": _fmt(request.end)})
-            matchers = [f'{shard_by}="{escape_label_value(str(v))}"' for v in values or ()]
-            matchers.append(f'{shard_by}=""')  # the series without the label
-            shards = [RangeQuery(_add_matchers(request.query, m), request.start, request.end,
-                                 step, tuple(_add_matchers(q, m) for q in request.limit_queries))
-                      for m in matchers]
+        step = resolve_step(client, request, warn)
+        shards = shard_requests(client, request, step, shard_by, shard_selector)
         seen = 0
         for shard in shards:
             fetched = client.fetch(shard.query, shard.start, shard.end, step,
@@ -722,6 +702,52 @@ def iter_prometheus(connection: Connection, request: RangeQuery, *,
             raise InputError(f"query {request.query!r} returned no series between "
                              f"{_iso(request.start)} and {_iso(request.end)}",
                              source="--prometheus")
+
+
+def resolve_step(client: PrometheusClient, request: RangeQuery, warn: Warn) -> float:
+    """The request's step, else the server's scrape interval, else :data:`FALLBACK_STEP` (warned)."""
+    if request.step is not None:
+        return request.step
+    step = client.scrape_interval()
+    if step is None:
+        step = FALLBACK_STEP
+        warn(f"cannot read the scrape interval from {client.connection.where}; using a "
+             f"{FALLBACK_STEP:g} s step (give --step)")
+    return step
+
+
+def shard_matchers(client: PrometheusClient, request: RangeQuery, shard_by: str | None,
+                   shard_selector: str | None) -> list[str] | None:
+    """The label matchers that split a fleet by the label ``shard_by``, or None (no sharding).
+
+    One ``shard_by="<value>"`` per value the server lists for ``shard_selector``
+    over the request's range, and ``shard_by=""`` for the series without the label.
+    """
+    if not shard_by:
+        return None
+    if not shard_selector:
+        raise InputError("sharding needs the selector whose label values to list",
+                         source="--shard-by")
+    values = client.api(f"label/{shard_by}/values", {
+        "match[]": shard_selector, "start": _fmt(request.start), "end": _fmt(request.end)})
+    matchers = [f'{shard_by}="{escape_label_value(str(v))}"' for v in values or ()]
+    matchers.append(f'{shard_by}=""')  # the series without the label
+    return matchers
+
+
+def shard_requests(client: PrometheusClient, request: RangeQuery, step: float,
+                   shard_by: str | None, shard_selector: str | None) -> list[RangeQuery]:
+    """``request`` with ``step``, split by :func:`shard_matchers` (every selector of its
+    query and limit queries written with braces)."""
+    from .presets import _add_matchers
+
+    matchers = shard_matchers(client, request, shard_by, shard_selector)
+    if matchers is None:
+        return [RangeQuery(request.query, request.start, request.end, step,
+                           request.limit_queries)]
+    return [RangeQuery(_add_matchers(request.query, m), request.start, request.end, step,
+                       tuple(_add_matchers(q, m) for q in request.limit_queries))
+            for m in matchers]
 
 
 def fetch_limits(client: PrometheusClient, request: RangeQuery, step: float,

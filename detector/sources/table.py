@@ -81,6 +81,16 @@ def table_to_series(table: pa.Table, *, source: str, default_id: str,
     ts = _timestamps(table.column(ts_col), ts_col, fail)
     val_col = _find(columns, VALUE_NAMES)
     if val_col is None:
+        from .components import breakdown_columns, table_to_breakdowns
+
+        try:
+            parts = breakdown_columns(table.column_names)
+        except InputError as exc:
+            raise InputError(exc.message, source=source) from None
+        if parts:  # one column per memory component: a breakdown per container
+            yield from table_to_breakdowns(table, parts, ts, fail, default_id=default_id,
+                                           ts_col=ts_col)
+            return
         # wide: every other column is a series
         others = [c for c in table.column_names if c != ts_col]
         if not others:

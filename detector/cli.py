@@ -382,13 +382,17 @@ def scan(
 @app.command("eval")
 def evaluate(
     dataset: str = typer.Option("synthetic", "--dataset",
-                                help="synthetic | exathlon | alibaba | nab | PATH (a directory "
-                                     "written by datasets/synthetic.py)."),
+                                help="synthetic | injected (real backgrounds, plain and with an "
+                                     "injected leak each) | exathlon | alibaba | nab | PATH (a "
+                                     "directory written by datasets/synthetic.py)."),
     detectors: str = typer.Option(",".join(("detector", "prometheus", "coroot", "band",
                                             "mann_kendall", "precog")), "--detectors",
                                   help="Comma-separated detectors to score."),
     n_series: int = typer.Option(340, "--n-series", min=1, help="Synthetic series."),
-    seed: int = typer.Option(0, "--seed", help="Synthetic dataset seed."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the synthetic or injected dataset."),
+    split: Optional[str] = typer.Option(None, "--split",
+                                        help="injected: only the dev or the holdout half of "
+                                             "the backgrounds (default both, reported apart)."),
     data_dir: Optional[Path] = typer.Option(None, "--data-dir",
                                             help="The shared/datasets folder (real sets)."),
     fmt: Format = typer.Option(Format.table, "--format", "-f",
@@ -408,7 +412,11 @@ def evaluate(
     try:
         for name in names:
             runner.detector_function(name)
-        if dataset == "synthetic":
+        if split is not None and dataset != "injected":
+            raise InputError("--split applies to --dataset injected only", source="--split")
+        if dataset == "injected":
+            report, items, outcomes = runner.injected_report(names, seed, data_dir, split=split)
+        elif dataset == "synthetic":
             items = runner.synthetic_items(n_series, seed)
             label = f"synthetic (seed {seed})"
         elif dataset in ("exathlon", "alibaba", "nab"):
@@ -418,15 +426,16 @@ def evaluate(
         else:
             path = Path(dataset)
             if not path.is_dir():
-                raise InputError("expected synthetic, exathlon, alibaba, nab or a directory "
-                                 "written by datasets/synthetic.py", source=dataset)
+                raise InputError("expected synthetic, injected, exathlon, alibaba, nab or a "
+                                 "directory written by datasets/synthetic.py", source=dataset)
             items = runner.directory_items(path)
             label = str(path)
         if dataset == "nab":
             names = []  # anomaly windows, not leaks: only the band rule is scored (below)
-        scores, outcomes = runner.run(items, names)
-        report = {"dataset": label, "n_series": len(items),
-                  "results": [s.to_dict() for s in scores]}
+        if dataset != "injected":
+            scores, outcomes = runner.run(items, names)
+            report = {"dataset": label, "n_series": len(items),
+                      "results": [s.to_dict() for s in scores]}
         if dataset == "nab":
             report["nab"] = runner.nab_scores(items)
             report["results"] = [{"detector": "band", **report["nab"]}]

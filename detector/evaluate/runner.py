@@ -31,6 +31,7 @@ class Item:
     onset: float | None = None
     pattern: str = ""
     windows: list | None = None
+    meta: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -111,12 +112,8 @@ def run(items: Sequence[Item], detectors: Iterable[str] = DETECTORS, *,
                 progress(name, 1)
         seconds = time.perf_counter() - start
         outcomes[name] = outs
-        labelled = [(i, o) for i, o in zip(items, outs) if i.leak is not None]
-        conf = metrics.confusion([i.leak for i, _ in labelled], [o.leak for _, o in labelled])
-        onset_errs = [metrics.onset_error(i.onset, o.onset, _span(i))
-                      for i, o in labelled if i.leak and o.leak]
         delays = []
-        for i, o in labelled:
+        for i, o in zip(items, outs):
             if i.leak and o.leak and i.onset is not None:
                 def detect(t, v, fn=fn, limit=i.limit):
                     try:
@@ -127,10 +124,7 @@ def run(items: Sequence[Item], detectors: Iterable[str] = DETECTORS, *,
                                          checkpoints=replay_checkpoints)
                 if d is not None:
                     delays.append(d)
-        scores.append(DetectorScore(
-            name, conf.precision, conf.recall, conf.f1, conf.fpr,
-            metrics.median_or_nan(onset_errs), metrics.median_or_nan(delays), seconds,
-            errors=sum(o.error is not None for o in outs)))
+        scores.append(_score(name, items, outs, seconds, metrics.median_or_nan(delays)))
     return scores, outcomes
 
 
@@ -232,21 +226,59 @@ def render_table(report: dict) -> str:
                 f"{n['nab_score']:.1f} (alert onsets only: {n['nab_score_onsets']:.1f}), "
                 f"event precision {n['event_precision']:.3f}, event recall "
                 f"{n['event_recall']:.3f} over {n['n_series']} series\n")
-    head = ("detector", "precision", "recall", "F1", "FPR", "onset err", "delay", "seconds")
+    out = f"dataset: {report['dataset']} ({report['n_series']} series)\n"
+    out += _results_table(report["results"])
+    for half, sub in report.get("splits", {}).items():
+        out += f"\n{half} half of the backgrounds ({sub['n_series']} series)\n"
+        out += _results_table(sub["results"], timed=False)
+    if "recall_by_shape" in report:
+        out += "\n" + _recall_table("recall by shape", report["recall_by_shape"])
+        out += "\n" + _recall_table("recall by magnitude (x p5-p95 range)",
+                                     report["recall_by_magnitude"])
+        fpr = report["fpr_by_source"]
+        sources = sorted({s for per in fpr.values() for s in per})
+        out += "\nflagged plain backgrounds (FPR) by source\n" + _aligned(
+            [("detector", *sources)] + [(n, *(f"{per[s]['fpr']:.3f}" for s in sources))
+                                        for n, per in fpr.items()])
+    if "memorytools" in report:
+        mt = report["memorytools"]
+        out += (f"\nmemorytools: the real labelled leak ({mt['n_series']} test-run series, "
+                f"{mt['n_leaking']} leaking)\n")
+        out += _results_table(mt["results"], timed=False)
+    return out
+
+
+def _results_table(results: list, timed: bool = True) -> str:
+    head = ("detector", "precision", "recall", "F1", "FPR", "onset err") + (
+        ("delay", "seconds") if timed else ())
     rows = []
-    for r in report["results"]:
+    for r in results:
         def f(key, fmt="{:.3f}"):
             v = r.get(key)
             return "-" if v is None else fmt.format(v)
         delay = r.get("delay")
-        rows.append((r["detector"], f("precision"), f("recall"), f("f1"), f("fpr"),
-                     f("onset_error"), "-" if delay is None else f"{delay / 3600:.1f} h",
-                     f("seconds", "{:.1f}")))
-    widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
-    lines = ["  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip()
-             for row in (head, *rows)]
-    out = f"dataset: {report['dataset']} ({report['n_series']} series)\n" + "\n".join(lines)
-    return out + "\n"
+        row = (r["detector"], f("precision"), f("recall"), f("f1"), f("fpr"), f("onset_error"))
+        if timed:
+            row += ("-" if delay is None else f"{delay / 3600:.1f} h", f("seconds", "{:.1f}"))
+        rows.append(row)
+    return _aligned([head, *rows])
+
+
+def _recall_table(title: str, per_detector: dict) -> str:
+    keys = list(next(iter(per_detector.values())))
+    rows = [("detector", *keys)]
+    for name, per in per_detector.items():
+        rows.append((name, *("-" if per[k]["recall"] is None else f"{per[k]['recall']:.2f}"
+                             for k in keys)))
+    counts = next(iter(per_detector.values()))
+    rows.append(("(series)", *(str(counts[k]["n"]) for k in keys)))
+    return title + "\n" + _aligned(rows)
+
+
+def _aligned(rows) -> str:
+    widths = [max(len(str(x)) for x in col) for col in zip(*rows)]
+    return "\n".join("  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip()
+                     for row in rows) + "\n"
 
 
 def gallery(items, outcomes, directory: Path, *, per_detector: int = 6) -> list[Path]:
@@ -285,3 +317,58 @@ def gallery(items, outcomes, directory: Path, *, per_detector: int = 6) -> list[
         plt.close(fig)
         written.append(path)
     return written
+
+
+def injected_report(names: Sequence[str], seed: int, data_dir: Path | None = None, *,
+                    split: str | None = None) -> tuple[dict, list, dict]:
+    """``detector eval --dataset injected``: real backgrounds, plain and with a leak each.
+
+    Returns
+    -------
+    (report, items, outcomes)
+        ``report`` is JSON-serialisable: the usual ``results`` over every series, then
+        ``splits`` (the same per half of the backgrounds), the breakdown of
+        :func:`detector.evaluate.injected.breakdown`, and ``memorytools`` (the real
+        labelled leak, scored on its own).
+    """
+    from . import injected
+
+    items = injected.injected_items(seed, data_dir, split=split)
+    scores, outcomes = run(items, names)
+    report = {"dataset": f"injected (seed {seed})" + (f", {split} half" if split else ""),
+              "n_series": len(items), "seed": seed,
+              "n_backgrounds": sum(not i.leak for i in items),
+              "results": [s.to_dict() for s in scores]}
+    report["splits"] = {}
+    for half in injected.SPLITS:
+        keep = [k for k, i in enumerate(items) if i.meta["split"] == half]
+        if keep:
+            sub = [items[k] for k in keep]
+            report["splits"][half] = {"n_series": len(sub), "results": [
+                s.to_dict() for s in score_outcomes(sub, {n: [outcomes[n][k] for k in keep]
+                                                          for n in names})]}
+    report.update(injected.breakdown(items, outcomes))
+    mt = injected.memorytools_items(data_dir)
+    mt_scores, mt_outcomes = run(mt, names)
+    report["memorytools"] = {
+        "n_series": len(mt), "n_leaking": sum(bool(i.leak) for i in mt),
+        "results": [s.to_dict() for s in mt_scores],
+        "flagged": {n: [i.id for i, o in zip(mt, outs) if o.leak]
+                    for n, outs in mt_outcomes.items()}}
+    return report, items, outcomes
+
+
+def score_outcomes(items: Sequence[Item], outcomes: dict) -> list[DetectorScore]:
+    """Precision, recall, F1 and FPR of outcomes already computed (no timing, no replay)."""
+    return [_score(name, items, outs, math.nan, math.nan) for name, outs in outcomes.items()]
+
+
+def _score(name: str, items: Sequence[Item], outs: Sequence[Outcome], seconds: float,
+           delay: float) -> DetectorScore:
+    labelled = [(i, o) for i, o in zip(items, outs) if i.leak is not None]
+    conf = metrics.confusion([i.leak for i, _ in labelled], [o.leak for _, o in labelled])
+    onset_errs = [metrics.onset_error(i.onset, o.onset, _span(i))
+                  for i, o in labelled if i.leak and o.leak]
+    return DetectorScore(name, conf.precision, conf.recall, conf.f1, conf.fpr,
+                         metrics.median_or_nan(onset_errs), delay, seconds,
+                         errors=sum(o.error is not None for o in outs))

@@ -39,6 +39,9 @@ _ZERO = np.int64(0)
 
 # Largest |x - mean(x)| accepted: squares, their sums and Dekker splits stay finite.
 _MAX_ABS = 1e100
+#: Spread below which a signal is taken as constant: squares of smaller deviations sit at
+#: the bottom of double precision (subnormal or 0), so every segment cost is rounding.
+_MIN_SPREAD = 1e-150
 _EPS = float(np.finfo(np.float64).eps)
 
 
@@ -642,10 +645,9 @@ def _signal(signal, penalty, min_size, jump, *, cost_min_size=1):
     n = y.shape[0]
     if min_size > n:  # ruptures' sanity check for zero breakpoints
         raise ValueError(f"signal has {n} samples, fewer than min_size={min_size}")
-    if y.min() == y.max():
-        yc = np.zeros(n)  # constant: every cost exactly 0
-    else:
-        yc = y - y.mean()  # centred: prefix sums keep their digits at large levels
+    yc = y - y.mean()  # centred: prefix sums keep their digits at large levels
+    if y.min() == y.max() or float(np.abs(yc).max()) < _MIN_SPREAD:
+        yc = np.zeros(n)  # constant (or within 1e-150 of it): every cost exactly 0
     if not np.all(np.abs(yc) <= _MAX_ABS):
         raise ValueError(f"signal values must lie within {_MAX_ABS:g} of their mean")
     return y, yc, penalty, min_size, jump
@@ -727,7 +729,10 @@ def pelt(signal, penalty: float, *, min_size: int = 2, jump: int = 5) -> list[in
     (1e-12 relative, plus the bound of our rounding) are compared with
     ruptures' own float arithmetic (its per-slice ``var``, numpy's pairwise
     summation order, its left-to-right ``sum`` of the partition), so that even
-    exact ties on integer data break alike. Differences we know of: none on
+    exact ties on integer data break alike. A signal whose values all lie
+    within 1e-150 of their mean is taken as constant (the squares of such
+    deviations are subnormal or 0, so ruptures' costs are rounding; values
+    that small occur in no memory series). Differences we know of: none on
     the tests; ruptures under Python >= 3.12 sums partitions with compensated
     ``sum``, and near ties could then break differently.
 

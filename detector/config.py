@@ -31,7 +31,9 @@ class Config:
         on the floor of the growth regime. Default 0.001.
     min_relative_growth : float
         Smallest growth of the regime, as a share of the lifetime's typical
-        level, that counts as a leak. Default 0.1 (10 %).
+        level, that counts as a leak. Default 0.03 (3 %): machine memory in
+        percent sits near 90 % and a leak of a few points in a week is real;
+        the noise and significance checks judge whether it is there at all.
     min_noise_ratio : float
         Smallest growth of the regime in units of the floor's noise sigma,
         for a regime of at most ``noise_ratio_points`` floor points. Default 5.
@@ -42,10 +44,21 @@ class Config:
     min_noise_ratio_floor : float
         The ratio never goes below this. Default 2.5.
     min_leak_duration : float
-        Shortest growth regime that counts as a leak (seconds); with a
-        dominant period the regime must also span two periods. Default 2700 (45 min):
-        shorter growth cannot be told from a warm-up, a cache fill or an old
-        generation filling before its first full collection.
+        Growth regimes this long always count as sustained (seconds). Default
+        2700 (45 min).
+    min_leak_fraction : float
+        ...and so do regimes spanning this share of the lifetime, when that is
+        shorter: a 9-minute test run or a 45-minute trace is judged on its own
+        time scale. Default 0.2.
+    min_periods : float
+        With a dominant period, the regime must also span this many periods.
+        Default 2.
+    short_growth_swing : float
+        Growth shorter than ``min_leak_duration`` must raise the floor by at
+        least this share of the lifetime's p5-p95 swing: over a short stretch an
+        old generation filling before its first full collection, or a cache
+        filling, looks like a leak, and only a large move of the floor tells
+        them apart. Default 0.45.
     min_floor_points : int
         Fewest floor points a regime needs to be judged. Default 8.
     plateau_fraction : float
@@ -55,6 +68,9 @@ class Config:
     saturation_ratio : float
         The second half of the regime must grow at least this share of the
         first half's rate; below, it is a warm-up. Default 0.3.
+    warmup_late_share : float
+        ...and a warm-up makes less than this share of its growth in the second
+        half (block medians of the floor). Default 0.3.
     convex_ratio : float
         Second-half / first-half rate above which growth is called convex.
         Default 1.8.
@@ -69,10 +85,11 @@ class Config:
         baseline for most of each cycle and ramps only before each drop is
         periodic work (a batch job), not a leak. Default 0.5.
     staircase_setback : float
-        Walking back from the end through growth, a downward jump smaller
-        than this share of the rise after it (and preceded by growth) does
-        not end the growth regime: a climbing staircase may give a little
-        back. Default 0.25.
+        Walking back from the end through growth, a setback smaller than this
+        share of the climb before it or of the rise after it does not end the
+        growth regime: a climbing staircase may give a little back (a larger
+        setback is still a *partial release* when it leaves the floor above
+        where the growth before it began). Default 0.25.
     segment_penalty : float
         Penalty per straight-line segment, in units of sigma² log(n).
         Default 4.
@@ -95,9 +112,13 @@ class Config:
         Drops are not restarts when the baseline after them climbs steadily
         (three rises in four) by more than this share of the median drop over
         the window: that is load falling on top of growth. Default 0.25.
+    restart_baseline_spread : float
+        ...or when the levels they land on spread over more than this share of
+        the median drop: releases of varying depth, not returns to one
+        baseline. Default 0.3.
     min_leaking_lifetimes : int
         Lifetimes that must leak for a restart loop, counting the current one
-        when it leaks too, is too short to judge or is climbing again. Default 2.
+        when it leaks too, is too short to judge or is climbing again. Default 3.
     score_steepness : float
         Steepness of the score's logistic map of the deciding margin.
         Default 2.
@@ -109,14 +130,18 @@ class Config:
     negative_is_missing: bool = True
     max_bins: int = 720
     alpha: float = 1e-3
-    min_relative_growth: float = 0.10
+    min_relative_growth: float = 0.03
     min_noise_ratio: float = 5.0
     noise_ratio_points: int = 32
     min_noise_ratio_floor: float = 2.5
     min_leak_duration: float = 2700.0
+    min_leak_fraction: float = 0.2
+    min_periods: float = 2.0
+    short_growth_swing: float = 0.45
     min_floor_points: int = 8
     plateau_fraction: float = 0.15
     saturation_ratio: float = 0.3
+    warmup_late_share: float = 0.3
     convex_ratio: float = 1.8
     new_high_fraction: float = 0.25
     restart_loop_min_coverage: float = 0.5
@@ -129,7 +154,8 @@ class Config:
     restart_giveback: float = 0.6
     restart_min_lifetime: float = 3600.0
     restart_baseline_drift: float = 0.25
-    min_leaking_lifetimes: int = 2
+    restart_baseline_spread: float = 0.3
+    min_leaking_lifetimes: int = 3
     score_steepness: float = 2.0
 
     def __post_init__(self):

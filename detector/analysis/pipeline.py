@@ -4,7 +4,9 @@ Stages, each in its own module::
 
     Series (series.py)  ->  lifetimes split at restarts (restarts.py)
       -> per lifetime: time bins (regularise.py) -> dominant period (seasonality.py)
-      -> floor points (floor.py) -> growth regime and its criteria (regimes.py)
+      -> floor points (floor.py) -> growth regime, growth checks (growth.py)
+      -> look-alikes (lookalikes.py) -> lifetime verdict (verdict.py)
+      -> completed lifetimes as replicates (replicates.py)
       -> verdict, pattern, score, time to limit (here)
 
 The verdict concerns the most recent lifetime; completed lifetimes are
@@ -19,13 +21,15 @@ import numpy as np
 
 from ..config import Config
 from ..errors import InputError
-from .floor import floor_points
-from .regimes import RegimeVerdict, judge_floor
-from .regularise import bin_series
 from ..report import Report
+from ..series import Series, _build
+from . import lookalikes
+from .floor import floor_points
+from .regularise import bin_series
+from .replicates import judge_replicates
 from .restarts import find_lifetimes
 from .seasonality import DAY, Period, find_period
-from ..series import Series, _build
+from .verdict import benign_pattern, judge_lifetime, leak_pattern
 
 
 def analyze(values, timestamps=None, *, limit=None, config: Config | None = None,
@@ -143,6 +147,7 @@ def judge(series: Series, *, limit: float | None, config: Config, timed: bool = 
 
     ok = np.isfinite(clean.values)
     t_ok, v_ok = clean.timestamps[ok], clean.values[ok]
+    window = float(t_ok[-1] - t_ok[0])
     lifetimes = find_lifetimes(t_ok, v_ok, config)
     current_bounds = lifetimes.bounds[-1]
     bins = bin_series(clean, config.max_bins, *current_bounds)
@@ -158,7 +163,7 @@ def judge(series: Series, *, limit: float | None, config: Config, timed: bool = 
     if lifetimes.cycle is not None and (period_s is None or period_s < 0.9 * DAY):
         period_s = lifetimes.cycle  # a sawtooth's own cycle, measured from its drops
 
-    def judge_lifetime(bounds, lt_bins=None, reference_high=None):
+    def judge_one(bounds, lt_bins=None, reference_high=None):
         lt_bins = lt_bins if lt_bins is not None else bin_series(clean, config.max_bins, *bounds)
         lt_period = period if period is not None and period.bins * lt_bins.width <= \
             (bounds[1] - bounds[0]) / 2 else None
@@ -170,102 +175,85 @@ def judge(series: Series, *, limit: float | None, config: Config, timed: bool = 
             lt_period = Period(period.seconds, per_cycle, period.strength, period.calendar)
         fl = floor_points(lt_bins, lt_period, lifetimes.cycle)
         level = float(np.nanmedian(lt_bins.mean)) if np.isfinite(lt_bins.mean).any() else 0.0
-        verdict = judge_floor(fl, level=level, period=lt_period.seconds if lt_period else None,
-                              config=config, lifetime=bounds, reference_high=reference_high)
+        swing = float(np.nanpercentile(lt_bins.hi, 95) - np.nanpercentile(lt_bins.lo, 5)) \
+            if np.isfinite(lt_bins.mean).any() else 0.0
+        verdict = judge_lifetime(fl, level=level, swing=swing,
+                                 period=lt_period.seconds if lt_period else None,
+                                 config=config, bounds=bounds, reference_high=reference_high)
         return verdict, fl
 
-    # lifetimes in order: each healthy one sets the level the next must exceed to be new
-    completed = []
-    reference = None
-    for bounds in lifetimes.bounds[:-1]:
-        verdict, fl = judge_lifetime(bounds, reference_high=reference)
-        if bounds[1] - bounds[0] >= config.min_leak_duration:
-            completed.append((bounds, verdict))
-        settled = not verdict.growth_found or bool(
-            {"not_saturating", "current"} & set(verdict.failed))
-        long_enough = bounds[1] - bounds[0] >= config.min_leak_duration
-        reference = float(np.percentile(fl.y, 90)) if (
-            long_enough and settled and not verdict.leak and fl.y.size >= 3) else None
-    current, floor = judge_lifetime(current_bounds, bins, reference_high=reference)
-    leaking_completed = [b for b, v in completed if v.leak]
+    # growth shorter than this never counts (a share of the window for short windows)
+    min_duration = min(config.min_leak_duration, config.min_leak_fraction * window)
+    level = float(np.median(v_ok))
 
-    # --- decide -------------------------------------------------------------------------
-    n_lifetimes = len(lifetimes.bounds)
-    current_age = current_bounds[1] - current_bounds[0]
-    typical_life = float(np.median([b[1] - b[0] for b, _ in completed])) \
-        if len(completed) >= 2 else 0.0
-    # too young to judge: shorter than a leak must last, or (once restarts recur) than
-    # half a usual lifetime
-    current_short = current_age < max(config.min_leak_duration, 0.5 * typical_life) or \
-        current.stats.get("floor_points", 0) < config.min_floor_points
-    # replicates: earlier lifetimes leaked and the current one leaks too, or is still
-    # too short to tell, or is already climbing again
-    climbing = current.growth_found and current.slope > 0 and not (
-        {"significant", "current"} & set(current.failed))
-    current_consistent = current.leak or current_short or climbing
-    # a process that leaks grows with uptime, from (nearly) its start to its death; memory
-    # that sits at its baseline for most of each cycle and ramps only at the end is work
-    # that comes and goes (a batch job), even when each ramp is cut off by a drop
-    coverage = [(b[1] - v.onset) / max(b[1] - b[0], 1e-9) for b, v in completed
-                if v.leak and v.onset is not None]
-    grows_with_uptime = bool(coverage) and float(np.median(coverage)) >= \
-        config.restart_loop_min_coverage
-    # ... and a ramp in the current lifetime no longer or larger than those released
-    # before is the same work again
-    released = [v for b, v in completed if v.leak and v.onset is not None
-                and (b[1] - v.onset) / max(b[1] - b[0], 1e-9) < config.restart_loop_min_coverage]
-    recurring_work = len(released) >= 2 and not grows_with_uptime
-    repeat_of_work = recurring_work and current.leak and (
-        current.stats.get("growth", math.inf) <= 1.5 * max(v.stats["growth"] for v in released)
-        and current.stats.get("duration", math.inf) <= 1.5 * max(v.stats["duration"]
-                                                                for v in released))
-    restart_loop = (len(leaking_completed) >= 1
-                    and len(leaking_completed) >= 0.6 * max(1, len(completed))
-                    and grows_with_uptime
-                    and current_consistent
-                    and len(leaking_completed) + 1 >= config.min_leaking_lifetimes)
-    leak = bool((current.leak and not repeat_of_work) or restart_loop)
+    def judge_split(split, current_bins=None):
+        """Judge every lifetime of a split; completed ones together with the current."""
+        completed, floors = [], []
+        reference = None
+        # a completed lifetime is judged when it is as long as growth must last, or (in
+        # a loop of short lives) at least half as long as the usual lifetime
+        lives = [b[1] - b[0] for b in split.bounds[:-1]]
+        judged_from = min(min_duration, 0.5 * float(np.median(lives))) if lives else 0.0
+        for bounds in split.bounds[:-1]:
+            # a completed lifetime ends at its drop: what it reached is not compared
+            # with the lifetime before (a loop's lives all climb to the same kill)
+            verdict, fl = judge_one(bounds)
+            long_enough = bounds[1] - bounds[0] >= judged_from
+            if long_enough:
+                completed.append(verdict)
+                floors.append(fl)
+            settled = not verdict.regime.found or verdict.holds("warmup") or \
+                verdict.holds("resolved_leak")
+            # the last healthy lifetime sets the level the current one must exceed
+            reference = float(np.percentile(fl.y, 90)) if (
+                long_enough and settled and not verdict.leak and fl.y.size >= 3) else None
+        current, floor = judge_one(split.bounds[-1], current_bins, reference_high=reference)
+        reps = judge_replicates(completed, floors, current, floor, split.peaks, level=level,
+                                config=config, limit=limit)
+        return completed, current, floor, reps
 
+    completed, current, floor, reps = judge_split(lifetimes, bins)
+    restart_loop = reps.restart_loop.holds
+    growth_real = current.growth_real or restart_loop
+
+    # --- the verdict: a short combination of named checks ------------------------------
+    leak = (current.leak and not reps.batch_work.holds) or restart_loop
+    readings = [lookalikes.gc_sawtooth(lifetimes.cycle, growth_real),
+                lookalikes.periodic_load(period.seconds if period else None,
+                                         bool(period and period.calendar), growth_real),
+                lookalikes.scheduled_restarts(len(lifetimes.bounds), restart_loop, current.leak),
+                lookalikes.partial_release(lifetimes.rejected, current.regime.releases)]
     if restart_loop:
         pattern = "restart_loop"
-    elif recurring_work and not leak:
+    elif reps.batch_work.holds and not leak:
         pattern = "batch_spikes"
-    elif current.leak:
-        if lifetimes.cycle is not None:
-            pattern = "gc_floor_growth"
-        elif period is not None:
-            pattern = "periodic_growth"
-        else:
-            pattern = {"stepwise": "stepwise_growth", "convex": "convex_growth"}.get(
-                current.shape, "linear_growth")
+    elif leak:
+        pattern = leak_pattern(current, cycle=lifetimes.cycle, periodic=period is not None)
     else:
-        pattern = _benign_pattern(current, completed, lifetimes.cycle, period, n_lifetimes,
-                                  current_bounds, config)
+        pattern = benign_pattern(current, completed_leaked=any(v.leak for v in completed),
+                                 restarts=len(lifetimes.bounds) >= 2, cycle=lifetimes.cycle,
+                                 periodic=period is not None)
 
     # --- numbers ------------------------------------------------------------------------
     if restart_loop:
-        margin = min(min(v.margin for b, v in completed if v.leak), 5.0)
+        margin = min(min(c.margin for c in reps.loop_checks), 5.0)
         if current.leak:
             margin = min(margin, current.margin)
-        slope = current.slope if current.growth_found and current.slope > 0 else float(
-            np.median([v.slope for b, v in completed if v.leak]))
-        slope_interval = current.slope_interval if current.growth_found else (math.nan,
-                                                                               math.nan)
-        run_start = leaking_completed[0][0]
-        onset = float(run_start)
+        climbing = current.regime.found and current.slope > 0
+        rising = [v.slope for v in completed if v.regime.found and v.slope > 0]
+        slope = current.slope if climbing or not rising else float(np.median(rising))
+        slope_interval = current.regime.slope_interval if climbing else (math.nan, math.nan)
+        onset = float(completed[0].bounds[0])
     else:
         margin = current.margin
         slope = current.slope
-        slope_interval = current.slope_interval
+        slope_interval = current.regime.slope_interval
         onset = current.onset if leak else None
     score = _score(margin, config)
-    if leak:
-        score = max(score, 0.5)
-    else:
-        score = min(score, 0.49)
+    score = max(score, 0.5) if leak else min(score, 0.49)
 
     revealed = None
-    if n_lifetimes >= 3 and restart_loop:
+    if len(lifetimes.bounds) >= 3 and restart_loop:
         revealed = float(np.median(lifetimes.peaks[:-1]))
     use_limit = limit if limit is not None else revealed
     ttl, ttl_interval = None, None
@@ -280,32 +268,40 @@ def judge(series: Series, *, limit: float | None, config: Config, timed: bool = 
                         headroom / lo if lo and lo > 0 else None]
 
     changepoints = sorted(set([float(x) for x in lifetimes.restarts] +
-                              [float(c) for c in current.changepoints]))
+                              [float(c) for c in current.regime.changepoints]))
+    deciding = reps.restart_loop if restart_loop else (
+        reps.batch_work if current.leak and reps.batch_work.holds else current.deciding)
     evidence.update({
+        "decision": _decision_text(leak, pattern, deciding, current),
+        "growth": [c.to_dict() for c in current.growth],
+        "lookalikes": [c.to_dict() | {"role": "veto"} for c in current.vetoes]
+        + [reps.batch_work.to_dict() | {"role": "veto"}]
+        + [c.to_dict() | {"role": "reading"} for c in readings],
+        "restart_loop": reps.restart_loop.to_dict(),
         "slope": slope,
         "slope_interval": list(slope_interval),
-        "margins": {k: (None if not math.isfinite(v) else round(v, 4))
-                    for k, v in current.margins.items()},
-        "failed": current.failed,
-        "regime": current.stats,
+        "regime": current.regime.stats(),
         "shape": current.shape,
         "growth_end": current.growth_end,
         "floor_method": floor.method,
         "period": None if period is None else {"seconds": period.seconds,
                                                "strength": period.strength},
-        "lifetimes": {"count": n_lifetimes, "restarts": [float(x) for x in lifetimes.restarts],
-                      "completed_leaking": len(leaking_completed),
-                      "growth_coverage": (round(float(np.median(coverage)), 4)
-                                          if coverage else None),
-                      "completed_judged": len(completed),
+        "lifetimes": {"count": len(lifetimes.bounds),
+                      "restarts": [float(x) for x in lifetimes.restarts],
+                      **reps.to_dict(),
                       "peaks": [float(p) for p in lifetimes.peaks],
-                      "gc_like_drops": lifetimes.fast_drops},
+                      "gc_like_drops": lifetimes.fast_drops,
+                      "judged": [{"start": v.bounds[0], "end": v.bounds[1], "leak": v.leak,
+                                  "decided_by": None if v.deciding is None else
+                                  v.deciding.reason} for v in completed],
+                      "partial_drops": lifetimes.rejected},
         "limit": limit, "revealed_limit": revealed,
         "time_to_limit_interval": ttl_interval,
     })
     if pattern == "resolved_leak":
-        evidence["resolved_onset"] = current.onset if current.growth_found and \
-            current.onset is not None else (completed[-1][1].onset if completed else None)
+        old = [v for v in completed if v.leak]
+        evidence["resolved_onset"] = current.onset if current.regime.found and \
+            current.onset is not None else (old[-1].onset if old else None)
     if restart_loop:
         evidence["current_lifetime_start"] = current_bounds[0]
     return Report(leak=leak, verdict="leak" if leak else "no_leak", pattern=pattern,
@@ -313,33 +309,12 @@ def judge(series: Series, *, limit: float | None, config: Config, timed: bool = 
                   period=period_s, time_to_limit=ttl, evidence=evidence)
 
 
-def _benign_pattern(current: RegimeVerdict, completed, cycle, period, n_lifetimes,
-                    bounds, config: Config) -> str:
-    if any(v.leak for b, v in completed) and not current.leak:
-        return "resolved_leak"
-    restarts = n_lifetimes >= 2
-    if current.growth_found:
-        failed = set(current.failed)
-        if current.shape == "level_shift":
-            return "scheduled_restarts" if restarts else "level_shift"
-        if "not_saturating" in failed:
-            return "scheduled_restarts" if restarts else "warmup"
-        if "new_high" in failed:
-            return "recovery"
-        span = max(bounds[1] - bounds[0], 1e-9)
-        if "current" in failed and current.growth_end is not None and current.onset is not None \
-                and current.growth_end - current.onset < 0.05 * span:
-            return "scheduled_restarts" if restarts else "level_shift"  # a step, not a slope
-        if "current" in failed and not failed & {"above_noise", "relative_growth"}:
-            early = current.onset is not None and (current.onset - bounds[0]) <= 0.1 * span
-            return ("scheduled_restarts" if restarts else "warmup") if early and \
-                current.shape == "decelerating" else "resolved_leak"
-    if restarts:
-        return "scheduled_restarts"
-    if cycle is not None:
-        return "gc_sawtooth"
-    if period is not None:
-        return "periodic"
-    if current.shape == "level_shift":
-        return "level_shift"
-    return "stable"
+def _decision_text(leak: bool, pattern: str, deciding, current) -> str:
+    """One sentence: the verdict and the check that decided it."""
+    if deciding is None:
+        return f"{'leak' if leak else 'no leak'} ({pattern}): no growth regime in the floor"
+    kind = "look-alike" if deciding.name in lookalikes.VETOES else "check"
+    state = "matched" if deciding.holds and kind == "look-alike" else (
+        "holds" if deciding.holds else "fails")
+    return f"{'leak' if leak else 'no leak'} ({pattern}): decided by {kind} " \
+           f"{deciding.name} ({state}): {deciding.reason}"

@@ -9,7 +9,7 @@ was gained since the lifetime's baseline; candidates that recur faster than
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -34,8 +34,9 @@ class Lifetimes:
     cycle : float or None
         Median time between those fast drops (seconds): the GC cycle.
     rejected : int
-        Drops not taken as restarts because the baseline climbed from one to
-        the next (a load that falls every evening on top of growth).
+        Drops not taken as restarts because the levels they land on climb from
+        one to the next (a load that falls every evening on top of growth) or
+        scatter (releases of varying depth).
     """
 
     restarts: np.ndarray
@@ -46,7 +47,12 @@ class Lifetimes:
     rejected: int = 0
 
 
-def find_lifetimes(t: np.ndarray, v: np.ndarray, config: Config) -> Lifetimes:
+#: Fewest drops that can make a garbage collector's sawtooth (fewer are restarts).
+GC_MIN_DROPS = 8
+
+
+def find_lifetimes(t: np.ndarray, v: np.ndarray, config: Config, *,
+                   min_lifetime: float | None = None) -> Lifetimes:
     """Split valid samples ``(t, v)`` (sorted, finite) into lifetimes.
 
     Parameters
@@ -56,11 +62,15 @@ def find_lifetimes(t: np.ndarray, v: np.ndarray, config: Config) -> Lifetimes:
     v : numpy.ndarray
         Finite values.
     config : Config
+    min_lifetime : float, optional
+        Drops recurring faster than this (median, seconds) are garbage collection;
+        default ``Config.restart_min_lifetime``.
 
     Returns
     -------
     Lifetimes
     """
+    min_lifetime = config.restart_min_lifetime if min_lifetime is None else min_lifetime
     n = v.shape[0]
     if n < 4:
         return Lifetimes(np.empty(0), [(float(t[0]), float(t[-1]))] if n else [],
@@ -98,7 +108,8 @@ def find_lifetimes(t: np.ndarray, v: np.ndarray, config: Config) -> Lifetimes:
         events.append(a + int(np.argmax(v[a:b] - v[a + 1:b + 1])))
         i = j + 1
     events = np.array(events)
-    # a restart lands near the lifetime's baseline: most of the gain is given back
+    # a restart returns to about the level the lifetime started from: no lower than its
+    # lowest point plus a small share of the drop (a partial release stops short)
     kept = []
     life_start = 0
     for e in events:
@@ -114,13 +125,17 @@ def find_lifetimes(t: np.ndarray, v: np.ndarray, config: Config) -> Lifetimes:
     ends = np.concatenate((kept + 1, [n]))
     durations = t[ends - 1] - t[starts]
     completed = durations[:-1]
-    if completed.size and np.median(completed) < config.restart_min_lifetime:
+    # garbage collection saws many times in a window; a handful of drops, however close,
+    # are restarts (a service killed every hour when its memory fills)
+    if completed.size and np.median(completed) < min_lifetime and kept.size >= GC_MIN_DROPS:
         cycle = float(np.median(np.diff(t[kept]))) if kept.size >= 3 else None
-        return Lifetimes(np.empty(0), [(float(t[0]), float(t[-1]))], np.array([raw.max()]),
-                         fast_drops=int(kept.size), cycle=cycle)
+        gc = Lifetimes(np.empty(0), [(float(t[0]), float(t[-1]))], np.array([raw.max()]),
+                       fast_drops=int(kept.size), cycle=cycle)
+        return _restarts_of_the_floor(t, raw, gc, config) if cycle is not None else gc
     # a restart gives everything back: successive lifetimes start from the same
     # baseline. Baselines that climb from drop to drop belong to a load that falls
-    # every evening on top of growth that is never given back -- not restarts.
+    # every evening on top of growth that is never given back, and baselines scattered
+    # over much of a drop's depth to releases of varying size -- not restarts.
     if kept.size >= 2:
         bases = np.array([float(np.min(v[a:min(b, a + max(3, (b - a) // 10))]))
                           for a, b in zip(starts, ends)])
@@ -128,9 +143,59 @@ def find_lifetimes(t: np.ndarray, v: np.ndarray, config: Config) -> Lifetimes:
                                     for e in kept])
         rise = bases[-1] - bases[0]
         steady = np.mean(np.diff(bases) > 0) >= 0.75
-        if steady and rise > config.restart_baseline_drift * float(np.median(drops)):
-            return Lifetimes(np.empty(0), [(float(t[0]), float(t[-1]))],
-                             np.array([raw.max()]), rejected=int(kept.size))
+        scattered = np.ptp(bases[1:]) > config.restart_baseline_spread * float(np.median(drops))
+        rejected = (steady and rise > config.restart_baseline_drift *
+                    float(np.median(drops))) or scattered
+    else:
+        rejected = False
+    if rejected:
+        return Lifetimes(np.empty(0), [(float(t[0]), float(t[-1]))], np.array([raw.max()]),
+                         rejected=int(kept.size))
     bounds = [(float(t[a]), float(t[b - 1])) for a, b in zip(starts, ends)]
     peaks = np.array([float(raw[a:b].max()) for a, b in zip(starts, ends)])
     return Lifetimes(t[kept + 1].astype(float), bounds, peaks)
+
+
+#: Restarts under a GC sawtooth are looked for in the floor of its cycles; a lifetime
+#: must span at least this many cycles.
+MIN_CYCLES_PER_LIFETIME = 8
+
+
+def _restarts_of_the_floor(t: np.ndarray, v: np.ndarray, gc: Lifetimes,
+                           config: Config) -> Lifetimes:
+    """Restarts of a process whose memory saws with garbage collection.
+
+    The garbage collector's drops hide the restarts among them; a restart takes the
+    floor (the low of each cycle) back to its starting level as well, a collection
+    does not. The floor's own drops are judged by the same rules as raw drops, with
+    lifetimes of at least :data:`MIN_CYCLES_PER_LIFETIME` cycles.
+    """
+    width = 1.5 * gc.cycle
+    cells = np.floor((t - t[0]) / width).astype(np.int64)
+    n_cells = int(cells[-1]) + 1
+    if n_cells < 4 * MIN_CYCLES_PER_LIFETIME // 3:
+        return gc
+    low = np.full(n_cells, np.inf)
+    np.minimum.at(low, cells, v)
+    at = np.zeros(n_cells, np.int64)  # the sample where each cell's low is
+    for i in np.flatnonzero(v == low[cells]):
+        at[cells[i]] = i
+    have = np.isfinite(low)
+    tf, f, where = t[at[have]], low[have], at[have]
+    slow = find_lifetimes(tf, f, config, min_lifetime=MIN_CYCLES_PER_LIFETIME * gc.cycle)
+    if slow.cycle is not None:
+        return gc
+
+    def on_raw(split: Lifetimes) -> Lifetimes:
+        # each restart: the first raw sample of the floor cell after the drop
+        first = [int(where[np.searchsorted(tf, r)]) for r in split.restarts]
+        starts = np.concatenate(([0], first))
+        ends = np.concatenate((first, [v.shape[0]]))
+        bounds = [(float(t[a]), float(t[b - 1])) for a, b in zip(starts, ends)]
+        peaks = np.array([float(v[a:b].max()) for a, b in zip(starts, ends)])
+        return Lifetimes(t[first].astype(float), bounds, peaks, fast_drops=gc.fast_drops,
+                         cycle=gc.cycle)
+
+    if slow.restarts.size == 0:
+        return replace(gc, rejected=slow.rejected)
+    return on_raw(slow)

@@ -1,0 +1,278 @@
+"""Replicates: what completed lifetimes say about the current one.
+
+After a restart a process starts again from its baseline, so completed
+lifetimes are replicates of the current one:
+
+* **restart loop** (a leak): memory grows with uptime in every lifetime, from the
+  restart to the kill, again and again. The evidence is pooled over the completed
+  lifetimes (the Mann-Kendall S and its variance add up over independent
+  lifetimes), so a loop of short lives, each too short to convince alone, is still
+  found; the growth must begin early in each life (memory that sits at its baseline
+  and ramps only before each drop is work, not a leak), the peaks must not fall,
+  and the current lifetime must grow too, or be too young to tell. An OOM-kill
+  loop is the strongest leak evidence there is.
+* **batch work** (a look-alike): a ramp confined to the end of each lifetime,
+  released at its drop; a ramp in the current lifetime no longer or larger than
+  those released before is the same work again.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..config import Config
+from .checks import Check
+from .floor import Floor
+from .verdict import LifetimeVerdict
+
+#: Significance of the pooled test that growth begins early in each lifetime.
+UPTIME_ALPHA = 0.05
+
+
+@dataclass(frozen=True)
+class Replicates:
+    """The completed lifetimes, judged together.
+
+    Attributes
+    ----------
+    restart_loop : Check
+        Holds when the lifetimes make a restart loop (a leak).
+    loop_checks : list of Check
+        The parts of that judgement (pooled trend, rises, growth from the start,
+        peaks, current lifetime).
+    batch_work : Check
+        Holds when the current lifetime's growth is the same work as the ramps
+        released at the ends of earlier lifetimes (a veto).
+    completed : int
+        Completed lifetimes long enough to be judged.
+    leaking : int
+        Those that leak on their own.
+    coverage : float or None
+        Median share of a leaking lifetime that its growth spans.
+    """
+
+    restart_loop: Check
+    batch_work: Check
+    completed: int
+    leaking: int
+    coverage: float | None
+    loop_checks: list = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {"completed_judged": self.completed, "completed_leaking": self.leaking,
+                "growth_coverage": None if self.coverage is None else round(self.coverage, 4),
+                "restart_loop_checks": [c.to_dict() for c in self.loop_checks]}
+
+
+def judge_replicates(completed: list[LifetimeVerdict], floors: list[Floor],
+                     current: LifetimeVerdict, current_floor: Floor, peaks: np.ndarray, *,
+                     level: float, config: Config,
+                     limit: float | None = None) -> Replicates:
+    """Judge the completed lifetimes together with the current one.
+
+    Parameters
+    ----------
+    completed : list of LifetimeVerdict
+        Completed lifetimes long enough to be judged, oldest first.
+    floors : list of Floor
+        Their floor points, aligned with ``completed``.
+    current : LifetimeVerdict
+        The ongoing lifetime.
+    current_floor : Floor
+        Its floor points.
+    peaks : numpy.ndarray
+        Highest value of every lifetime (value units), the current one last.
+    level : float
+        Typical value of the series (value units), for relative growth.
+    config : Config
+        ``alpha``, ``min_relative_growth``, ``restart_loop_min_coverage``,
+        ``min_leaking_lifetimes``.
+    limit : float, optional
+        The memory limit (value units): lifetimes whose peaks reach
+        :data:`AT_LIMIT` of it were killed there, even when the kills keep a clock.
+
+    Returns
+    -------
+    Replicates
+    """
+    leaking = [v for v in completed if v.leak]
+    coverage = [_coverage(v) for v in leaking]
+    median_cov = float(np.median(coverage)) if coverage else None
+    loop_checks = _loop_checks(completed, floors, current, current_floor, peaks,
+                               level=level, config=config, limit=limit)
+    loop = bool(loop_checks) and all(c.holds for c in loop_checks)
+    failed = [c for c in loop_checks if not c.holds]
+    if loop:
+        reason = "; ".join(c.reason for c in loop_checks)
+    elif not loop_checks:
+        reason = f"{len(completed)} completed lifetimes: too few to judge a loop"
+    else:
+        reason = "not a restart loop: " + "; ".join(c.reason for c in failed)
+    restart_loop = Check("restart_loop", loop, float(len(completed)),
+                         float(config.min_leaking_lifetimes - 1), reason)
+
+    # batch work: ramps confined to the end of their lifetimes, twice or more
+    released = [v for v, c in zip(leaking, coverage) if c < config.restart_loop_min_coverage]
+    recurring = len(released) >= 2 and not loop
+    if recurring and current.leak:
+        growth_max = max(v.regime.growth for v in released)
+        duration_max = max(v.regime.duration for v in released)
+        same = (current.regime.growth <= 1.5 * growth_max
+                and current.regime.duration <= 1.5 * duration_max)
+        batch = Check("batch_work", same, current.regime.growth, 1.5 * growth_max,
+                      f"{len(released)} earlier lifetimes ramped only before their drop; the "
+                      f"current growth is {'no' if same else 'more'} than 1.5 x theirs")
+    else:
+        batch = Check("batch_work", recurring, float(len(released)), 2.0,
+                      f"{len(released)} earlier lifetimes ramped only before their drop"
+                      + (" (recurring work)" if recurring else ""))
+    return Replicates(restart_loop, batch, len(completed), len(leaking), median_cov,
+                      loop_checks)
+
+
+def _loop_checks(completed, floors, current, current_floor, peaks, *, level, config, limit):
+    """The parts of the restart-loop judgement; empty when there are too few lifetimes."""
+    usable = [(v, f) for v, f in zip(completed, floors) if f.y.size >= 4]
+    if len(usable) < max(1, config.min_leaking_lifetimes - 1):
+        return []
+    z, p = _pooled_trend([f.y for _, f in usable])
+    checks = [Check("pooled_trend", z > 0 and p < config.alpha, p, config.alpha,
+                    f"memory grows with uptime across {len(usable)} lifetimes (pooled "
+                    f"Mann-Kendall p = {p:.2g}, needs < {config.alpha:g})")]
+    rises = np.array([_rise(f.y) for _, f in usable])
+    share = float(np.mean(rises > 0))
+    checks.append(Check("lifetimes_rise", share >= 2 / 3, share, 2 / 3,
+                        f"{share:.0%} of the lifetimes end above where they began"))
+    rel = float(np.median(rises)) / max(abs(level), 1e-12)
+    checks.append(Check("loop_growth", rel >= config.min_relative_growth, rel,
+                        config.min_relative_growth,
+                        f"a lifetime gains {rel:.1%} of the level (median)"))
+    z1, p1 = _pooled_trend([f.y[:max(2, f.y.size // 2)] for _, f in usable])
+    checks.append(Check("grows_from_start", z1 > 0 and p1 < UPTIME_ALPHA, p1, UPTIME_ALPHA,
+                        f"the growth begins early in each lifetime (first halves: pooled "
+                        f"p = {p1:.2g}, needs < {UPTIME_ALPHA:g}); a ramp only before each "
+                        "drop is work"))
+    late = float(np.median([_late_share(f.y) for _, f in usable]))
+    checks.append(Check("grows_to_kill", late >= config.warmup_late_share, late,
+                        config.warmup_late_share,
+                        f"the growth goes on until each drop: second halves make {late:.0%} of "
+                        f"it (lifetimes that level off, under "
+                        f"{config.warmup_late_share:.0%}, are warm-ups after scheduled "
+                        "restarts)"))
+    at_peak = float(np.mean([_ends_at_peak(f.y) for _, f in usable]))
+    checks.append(Check("killed_at_peak", at_peak >= 2 / 3, at_peak, 2 / 3,
+                        f"{at_peak:.0%} of the lifetimes are highest in their last fifth when "
+                        "they drop (a kill at the peak; a dip strikes anywhere)"))
+    hold = _peaks_hold(peaks[:-1]) if peaks.size >= 3 else True
+    checks.append(Check("peaks_hold", hold, None, None,
+                        "the peaks do not fall" if hold else "the peaks fall"))
+    # the first lifetime began with the window, not with a restart
+    clocked, every = _on_a_clock([v.bounds[0] for v in completed[1:]] + [current.bounds[0]])
+    # ... unless the peaks reach the limit: then a kill there happens to keep time
+    at_limit = limit is not None and limit > 0 and peaks.size >= 2 and \
+        float(np.median(peaks[:-1])) >= AT_LIMIT * limit
+    if not clocked:
+        why = "the drops do not keep a clock (kills come when memory runs out)"
+    elif at_limit:
+        why = (f"the drops come every {every / 3600:.4g} h, but the lifetimes peak at "
+               f">= {AT_LIMIT:.0%} of the limit: kills at the limit")
+    else:
+        why = (f"the drops come every {every / 3600:.4g} h to within {CLOCK_TOLERANCE:.0%}: "
+               "a schedule (a daily load, a cron restart), not kills when memory runs out")
+    checks.append(Check("kills_off_the_clock", not clocked or at_limit, every, None, why))
+    lives = [v.bounds[1] - v.bounds[0] for v, _ in usable]
+    age = current.bounds[1] - current.bounds[0]
+    young = age < 0.5 * float(np.median(lives)) or current_floor.y.size < 4
+    climbing = current.leak or (current_floor.y.size >= 4 and _pooled_trend([current_floor.y])[0]
+                                > 0 and _rise(current_floor.y) > 0)
+    checks.append(Check("current_lifetime", young or climbing, None, None,
+                        "the current lifetime " + ("leaks" if current.leak else "climbs again"
+                                                   if climbing else "is too young to tell"
+                                                   if young else "does not grow")))
+    return checks
+
+
+#: Share of the memory limit at which a lifetime's peak is a kill at the limit.
+AT_LIMIT = 0.9
+
+#: Drops whose spacing varies by less than this share of a whole number of hours keep a
+#: clock: a schedule, not kills.
+CLOCK_TOLERANCE = 0.02
+
+
+def _on_a_clock(starts: list[float]) -> tuple[bool, float | None]:
+    """Whether lifetimes starting at ``starts`` (unix seconds) restart on a schedule: at
+    least two intervals, each within :data:`CLOCK_TOLERANCE` of their median, which is
+    within that tolerance of a whole number of hours. Returns (clocked, median interval
+    in seconds or None)."""
+    gaps = np.diff(np.asarray(starts, dtype=float))
+    if gaps.size < 2:
+        return False, float(gaps[0]) if gaps.size else None
+    every = float(np.median(gaps))
+    hours = max(1.0, round(every / 3600.0))
+    steady = bool(np.all(np.abs(gaps - every) <= CLOCK_TOLERANCE * every))
+    return steady and abs(every - hours * 3600.0) <= CLOCK_TOLERANCE * every, every
+
+
+def _pooled_trend(series: list[np.ndarray]) -> tuple[float, float]:
+    """Mann-Kendall over independent stretches: S and its variance (inflated for each
+    stretch's autocorrelation) summed; (z, one-sided p for an increase)."""
+    from scipy.special import ndtr
+
+    from ..kernels import mann_kendall
+
+    s_sum, var_sum = 0.0, 0.0
+    for y in series:
+        if y.size >= 3 and np.ptp(y) > 0:
+            r = mann_kendall(y)
+            s_sum += float(r.s)
+            var = float(r.var_s)
+            if y.size >= 8:  # inflated for autocorrelation (Hamed-Rao), never deflated
+                corrected = float(mann_kendall(y, correction="hamed_rao").var_s)
+                if math.isfinite(corrected) and corrected > var:
+                    var = corrected
+            var_sum += var
+    if var_sum <= 0:
+        return 0.0, 1.0
+    z = (s_sum - math.copysign(1.0, s_sum)) / math.sqrt(var_sum) if s_sum else 0.0
+    return z, float(ndtr(-z))
+
+
+def _rise(y: np.ndarray) -> float:
+    """Median of the last third minus median of the first third (value units)."""
+    k = max(1, y.size // 3)
+    return float(np.median(y[-k:]) - np.median(y[:k]))
+
+
+def _late_share(y: np.ndarray) -> float:
+    """Share of a lifetime's rise made in its second half (medians of fifths; see
+    :attr:`detector.analysis.growth.Regime.late_share`); 0 when it does not rise."""
+    k = max(1, y.size // 5)
+    mid = y.size // 2
+    first, last = np.median(y[:k]), np.median(y[-k:])
+    middle = np.median(y[max(0, mid - k // 2):max(1, mid - k // 2 + k)])
+    return float((last - middle) / (last - first)) if last > first else 0.0
+
+
+def _ends_at_peak(y: np.ndarray) -> bool:
+    """The median of the last fifth of ``y`` is the highest median of its five fifths."""
+    parts = np.array_split(y, 5) if y.size >= 5 else [y]
+    medians = [float(np.median(p)) for p in parts if p.size]
+    return medians[-1] >= max(medians)
+
+
+def _coverage(v: LifetimeVerdict) -> float:
+    """Share of the lifetime that its growth spans (onset to the end)."""
+    return (v.bounds[1] - v.regime.onset) / max(v.bounds[1] - v.bounds[0], 1e-9)
+
+
+def _peaks_hold(peaks: np.ndarray) -> bool:
+    """The peaks of completed lifetimes do not fall: the later half's median is at least
+    the earlier half's, less a tenth of the peaks' spread or 5 % of their level."""
+    half = peaks.size // 2
+    early, late = np.median(peaks[:half + peaks.size % 2]), np.median(peaks[half:])
+    slack = max(0.1 * (np.max(peaks) - np.min(peaks)), 0.05 * abs(early))
+    return bool(late >= early - slack)

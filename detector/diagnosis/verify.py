@@ -21,7 +21,10 @@ The status:
     floor slope finds growth): there is nothing to verify (a wrong series or a
     wrong time?);
 ``not_fixed``
-    the side after the fix still leaks (the detector's verdict on it alone);
+    the side after the fix still leaks (the detector's verdict on it alone),
+    over at least ``min_leak_duration`` after the fix (the detector judges a
+    short series on its own time scale, so half an hour of the old slope is
+    already a leak to it; right after a fix that is too early to call);
 ``fixed``
     it does not, the after side is long enough for the old slope to have
     shown (the growth the detector needs, 10 % of the level after the fix by
@@ -216,7 +219,7 @@ def verify(series: Series, fixed_at: float, *, config: Config | None = None,
     wait = max(config.min_leak_duration, need / old if old > 0 else math.inf) + settle
     ready_at = float(fixed_at) + wait if math.isfinite(wait) else None
     numbers = dict(ready_at=ready_at, needed_growth=need)
-    if rep_after.leak:
+    if rep_after.leak and span_after >= config.min_leak_duration:
         return result("not_fixed", f"still leaking after the fix ({rep_after.pattern}, floor "
                       f"slope {_rate(after.slope)}, was {_rate(before.slope)})", before, after,
                       **numbers)
@@ -234,6 +237,9 @@ def verify(series: Series, fixed_at: float, *, config: Config | None = None,
     else:
         reason = (f"the old slope ({_rate(old)}) needs until {_iso(ready_at)} to add "
                   f"{_mib(need)}" if ready_at is not None else "no old slope to compare with")
+    if rep_after.leak:
+        reason = (f"growing after the fix ({_rate(after.slope)}), but for less than "
+                  f"{config.min_leak_duration / 60:.0f} min; " + reason)
     return result("too_early", reason, before, after, **numbers)
 
 

@@ -97,7 +97,7 @@ HEALTHY = ["flat", "daily", "gc_flat", "level_shift", "warmup", "batch", "schedu
 def test_leaks_are_flagged(pattern, seed):
     t, v, onset = make(pattern, seed, step=[30.0, 60.0, 120.0][seed])
     rep = detector.analyze(v, t)
-    assert rep.leak and rep.verdict == "leak", (rep.pattern, rep.evidence["failed"])
+    assert rep.leak and rep.verdict == "leak", (rep.pattern, rep.evidence["decision"])
     assert rep.slope > 0 and 0.5 <= rep.score <= 1
     assert rep.onset is not None
     assert abs(rep.onset - onset) <= 0.1 * (t[-1] - t[0]), (rep.onset - onset) / (t[-1] - t[0])
@@ -108,7 +108,7 @@ def test_leaks_are_flagged(pattern, seed):
 def test_healthy_series_are_not_flagged(pattern, seed):
     t, v, _ = make(pattern, seed, step=[30.0, 60.0, 120.0][seed])
     rep = detector.analyze(v, t)
-    assert not rep.leak and rep.verdict == "no_leak", (rep.pattern, rep.evidence["margins"])
+    assert not rep.leak and rep.verdict == "no_leak", (rep.pattern, rep.evidence["decision"])
     assert rep.score < 0.5 and rep.onset is None
 
 

@@ -30,9 +30,11 @@ through_drops    a leak that keeps growing through partial releases: ``L`` grows
                  rate and at ``K ~ {3..6}`` random times (spaced >= T / 12) loses a share
                  ``q ~ U(0.3, 0.6)`` of what it gained since the previous release; ``g = M L /
                  L(T)``, so the floor after each release is above the one before; onset ``t0``
-restart_loop     an OOM-kill loop: the window is cut into ``K ~ {3..6}`` lives of length
-                 ``T / K (1 + U(-0.25, 0.25))`` (the last one ongoing); in each, ``g = M (t -
-                 start) / length`` climbs to ``M`` and drops back to 0 at the kill; onset ``t0``
+restart_loop     an OOM-kill loop: lives of length ``T / K (1 + U(-0.2, 0.2))``, ``K ~
+                 {3..6}``, follow one another from ``t0`` until one reaches ``t0 + T``, so they
+                 tile the window: ``K`` to ``K + 2`` lives, the last one ongoing (cut by the
+                 window's end). In each, ``g = M (t - start) / length`` climbs to ``M`` and
+                 drops back to 0 at the kill; onset ``t0``
 ===============  ==========================================================================
 
 No limit is passed to the detectors: the injection moves a series past its machine's real
@@ -207,10 +209,14 @@ def inject(t: np.ndarray, x: np.ndarray, shape: str, magnitude: float,
         g = size * leak / leak[-1]
     else:  # restart_loop
         k = int(rng.integers(3, 7))
-        lengths = span / k * (1 + rng.uniform(-0.25, 0.25, k))
+        # K - 1 lives of under 1.2 T / K end before t0 + T, and K + 2 of at least 0.8 T / K
+        # reach it: the window holds K to K + 2 lives
+        lengths = span / k * (1 + rng.uniform(-0.2, 0.2, k + 2))
+        n = int(np.searchsorted(np.cumsum(lengths), span, side="left")) + 1
+        lengths = lengths[:n]  # the lives until the one reaching the window's end (ongoing)
         starts = t0 + np.concatenate(([0.0], np.cumsum(lengths)[:-1]))
-        starts = starts[starts < t[-1]]
-        params.update(lives=int(starts.size), life_lengths=[float(v) for v in lengths])
+        params.update(k=k, lives=n, life_lengths=[float(v) for v in lengths],
+                      life_start_fractions=[float(v) for v in (starts - t0) / span])
         life = np.searchsorted(starts, t, side="right") - 1
         g = size * (t - starts[life]) / lengths[life]
     return x + g, Injection(shape, magnitude, size, onset, params)

@@ -2,8 +2,10 @@
 
 Every real healthy memory series in ``shared/datasets`` (Alibaba machine memory at 5 min over
 8 days, Exathlon JVM heap and non-heap at 1 s over 45-60 min) is used twice: as it is (a
-healthy series) and with one leak added. Which leak, and how large, is drawn per seed; every
-shape and magnitude is covered evenly across the backgrounds.
+healthy series) and with one leak added. Which leak, and how large, is drawn per seed
+(:func:`assignments`): each shape, each magnitude and each (shape, magnitude) pair goes to
+as many backgrounds as any other, give or take one, over all backgrounds and within each
+half; the shape's own parameters are drawn per background and seed.
 
 Notation: ``x(t)`` is the background, ``t0`` and ``T`` its first sample and span,
 ``u = (t - t0) / T`` in [0, 1], ``R = p95(x) - p5(x)`` the background's own range, and
@@ -230,21 +232,34 @@ def _spaced(rng: np.random.Generator, k: int, lo: float, hi: float, gap: float) 
 
 
 def assignments(ids: list[str], seed: int) -> dict[str, tuple[str, float]]:
-    """Shape and magnitude per background: every combination as evenly as the count allows.
+    """Shape and magnitude per background: every shape, magnitude and pair of them evenly.
 
-    The backgrounds are shuffled by ``seed`` and walk through the shapes; each shape walks
-    through the magnitudes, so each of the 42 combinations gets ``len(ids) / 42`` backgrounds
-    (give or take one) per seed.
+    The backgrounds are put in one row, the dev half first and then the held-out half,
+    each half shuffled by ``seed``. The background at place ``r`` of the row gets shape
+    ``r mod 7`` and magnitude ``r mod 6`` (in an order of the shapes and one of the
+    magnitudes also drawn by ``seed``). As 7 and 6 are coprime, every 42 consecutive places
+    hold each of the 42 (shape, magnitude) pairs once, so per seed:
+
+    - each shape, each magnitude and each pair is given to ``n / 7``, ``n / 6`` and
+      ``n / 42`` backgrounds, rounded down or up (``n`` backgrounds); every shape thus gets
+      every magnitude about equally often, and every magnitude is as common as any other;
+    - the same holds within each half on its own (a half is a run of consecutive places),
+      so ``--split dev`` and ``--split holdout`` are balanced too.
+
+    Which pairs get the extra background, and which background gets which pair, change
+    with the seed. The plan depends only on ``ids`` and ``seed`` (the halves come from
+    ``holdout.txt``).
     """
-    order = np.random.default_rng(seed).permutation(len(ids))
-    out = {}
-    n_shapes = len(SHAPES)
-    offset = seed % len(MAGNITUDES)
-    for rank, idx in enumerate(order):
-        shape = SHAPES[rank % n_shapes]
-        magnitude = MAGNITUDES[(rank // n_shapes + offset) % len(MAGNITUDES)]
-        out[ids[idx]] = (shape, magnitude)
-    return out
+    rng = np.random.default_rng(seed)
+    shape_order = rng.permutation(len(SHAPES))
+    magnitude_order = rng.permutation(len(MAGNITUDES))
+    row: list[str] = []
+    for half in SPLITS:
+        members = sorted(i for i in set(ids) if split_of(i) == half)
+        row += [members[k] for k in rng.permutation(len(members))]
+    return {bid: (SHAPES[shape_order[r % len(SHAPES)]],
+                  MAGNITUDES[magnitude_order[r % len(MAGNITUDES)]])
+            for r, bid in enumerate(row)}
 
 
 def injected_items(seed: int, data_dir: Path | None = None, split: str | None = None):

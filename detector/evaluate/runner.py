@@ -320,8 +320,26 @@ def gallery(items, outcomes, directory: Path, *, per_detector: int = 6) -> list[
 
 
 def injected_report(names: Sequence[str], seed: int, data_dir: Path | None = None, *,
-                    split: str | None = None) -> tuple[dict, list, dict]:
+                    split: str | None = None,
+                    progress: Callable[[int, int, str], None] | None = None
+                    ) -> tuple[dict, list, dict]:
     """``detector eval --dataset injected``: real backgrounds, plain and with a leak each.
+
+    Parameters
+    ----------
+    names : sequence of str
+        Detectors to score (:data:`DETECTORS`).
+    seed : int
+        Seed of the injections (:func:`detector.evaluate.injected.injected_items`).
+    data_dir : Path, optional
+        The ``shared/datasets`` folder.
+    split : {"dev", "holdout"}, optional
+        Only one half of the backgrounds.
+    progress : callable, optional
+        Called as ``progress(done, total, detector)`` after each verdict of each detector
+        on each series (the injected set, then memorytools'); ``total`` is known from the
+        first call. The replays that measure the delay of the leaks found come after each
+        detector's verdicts and are not counted.
 
     Returns
     -------
@@ -334,7 +352,17 @@ def injected_report(names: Sequence[str], seed: int, data_dir: Path | None = Non
     from . import injected
 
     items = injected.injected_items(seed, data_dir, split=split)
-    scores, outcomes = run(items, names)
+    mt = injected.memorytools_items(data_dir)
+    tick = None
+    if progress is not None:
+        total, done = (len(items) + len(mt)) * len(names), 0
+
+        def tick(name: str, n: int) -> None:
+            nonlocal done
+            done += n
+            progress(done, total, name)
+
+    scores, outcomes = run(items, names, progress=tick)
     report = {"dataset": f"injected (seed {seed})" + (f", {split} half" if split else ""),
               "n_series": len(items), "seed": seed,
               "n_backgrounds": sum(not i.leak for i in items),
@@ -348,8 +376,7 @@ def injected_report(names: Sequence[str], seed: int, data_dir: Path | None = Non
                 s.to_dict() for s in score_outcomes(sub, {n: [outcomes[n][k] for k in keep]
                                                           for n in names})]}
     report.update(injected.breakdown(items, outcomes))
-    mt = injected.memorytools_items(data_dir)
-    mt_scores, mt_outcomes = run(mt, names)
+    mt_scores, mt_outcomes = run(mt, names, progress=tick)
     report["memorytools"] = {
         "n_series": len(mt), "n_leaking": sum(bool(i.leak) for i in mt),
         "results": [s.to_dict() for s in mt_scores],

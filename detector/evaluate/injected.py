@@ -342,7 +342,10 @@ def memorytools_items(data_dir: Path | None = None):
 
 
 def breakdown(items, outcomes) -> dict:
-    """Recall per shape, per magnitude and per shape and magnitude; FPR per source and split.
+    """Recall per shape, per magnitude and per shape and magnitude; FPR per source.
+
+    Over whatever ``items`` hold (both halves, or one): rates per half of the backgrounds
+    are in the report's ``splits``, or come from calling this on one half's items.
 
     Parameters
     ----------
@@ -356,7 +359,9 @@ def breakdown(items, outcomes) -> dict:
     dict
         JSON-serialisable: ``recall_by_shape``, ``recall_by_magnitude``,
         ``recall_by_shape_magnitude`` (detector -> key -> ``{"recall", "n"}``),
-        ``fpr_by_source`` and ``recall_at_least_half_range`` per detector.
+        ``fpr_by_source`` (detector -> source -> ``{"fpr", "n"}``, over the plain
+        backgrounds) and ``recall_at_least_half_range`` (magnitudes >= 0.5) per detector.
+        A rate over no series is ``None``.
     """
     def rate(hits):
         return {"recall": float(np.mean(hits)) if hits else None, "n": len(hits)}

@@ -45,7 +45,14 @@ class Outcome:
 
 @dataclass
 class DetectorScore:
-    """One row of the results."""
+    """One row of the results.
+
+    ``precision`` is NaN (``null`` in JSON, ``-`` in tables) when the detector flagged no
+    series: with no alarm there is nothing to be precise about, and 1.0 would rank a
+    detector that never fires above any that does. F1 is then 0 if there were leaks
+    (recall 0) and NaN if there were none. NaN recall, F1 and FPR mean no leaking or no
+    healthy series.
+    """
 
     detector: str
     precision: float
@@ -347,7 +354,8 @@ def injected_report(names: Sequence[str], seed: int, data_dir: Path | None = Non
         ``report`` is JSON-serialisable: the usual ``results`` over every series, then
         ``splits`` (the same per half of the backgrounds), the breakdown of
         :func:`detector.evaluate.injected.breakdown`, and ``memorytools`` (the real
-        labelled leak, scored on its own).
+        labelled leak, scored on its own). Precision is ``null`` for a detector that
+        flagged nothing (:class:`DetectorScore`).
     """
     from . import injected
 
@@ -396,6 +404,8 @@ def _score(name: str, items: Sequence[Item], outs: Sequence[Outcome], seconds: f
     conf = metrics.confusion([i.leak for i, _ in labelled], [o.leak for _, o in labelled])
     onset_errs = [metrics.onset_error(i.onset, o.onset, _span(i))
                   for i, o in labelled if i.leak and o.leak]
-    return DetectorScore(name, conf.precision, conf.recall, conf.f1, conf.fpr,
+    # nothing flagged: precision undefined (metrics.Confusion says 1.0, which F1 relies on)
+    precision = conf.precision if conf.tp + conf.fp else math.nan
+    return DetectorScore(name, precision, conf.recall, conf.f1, conf.fpr,
                          metrics.median_or_nan(onset_errs), delay, seconds,
                          errors=sum(o.error is not None for o in outs))

@@ -85,7 +85,7 @@ def _demo_files():
     return data, limits
 
 
-def _progress():
+def _progress(label: str = "scanning"):
     """A rich progress bar on stderr when it is a terminal, else None (total may be unknown)."""
     if not sys.stderr.isatty():
         return None
@@ -93,8 +93,46 @@ def _progress():
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, \
         TimeElapsedColumn
 
-    return Progress(TextColumn("scanning"), BarColumn(), MofNCompleteColumn(),
+    return Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(),
                     TimeElapsedColumn(), console=Console(stderr=True), transient=True)
+
+
+class _EvalProgress:
+    """``eval``'s bar on a terminal: verdicts of every detector on every series, done/total."""
+
+    def __init__(self):
+        self.bar = _progress("evaluating")
+        self.task = None
+
+    def __enter__(self):
+        if self.bar is not None:
+            self.bar.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
+
+    def injected(self):
+        """A callback for ``runner.injected_report`` (None off a terminal)."""
+        return None if self.bar is None else self._update
+
+    def series(self, total: int):
+        """A callback for ``runner.run`` over ``total`` verdicts (None off a terminal)."""
+        if self.bar is None:
+            return None
+        done = 0
+
+        def advance(name: str, n: int) -> None:
+            nonlocal done
+            done += n
+            self._update(done, total, name)
+        return advance
+
+    def _update(self, done: int, total: int, name: str) -> None:
+        if self.task is None:
+            self.task = self.bar.add_task("eval", total=total)
+        self.bar.update(self.task, completed=done)
 
 
 def _warn(message: str) -> None:
@@ -414,8 +452,11 @@ def evaluate(
             runner.detector_function(name)
         if split is not None and dataset != "injected":
             raise InputError("--split applies to --dataset injected only", source="--split")
+        bar = _EvalProgress()
         if dataset == "injected":
-            report, items, outcomes = runner.injected_report(names, seed, data_dir, split=split)
+            with bar:
+                report, items, outcomes = runner.injected_report(
+                    names, seed, data_dir, split=split, progress=bar.injected())
         elif dataset == "synthetic":
             items = runner.synthetic_items(n_series, seed)
             label = f"synthetic (seed {seed})"
@@ -433,7 +474,9 @@ def evaluate(
         if dataset == "nab":
             names = []  # anomaly windows, not leaks: only the band rule is scored (below)
         if dataset != "injected":
-            scores, outcomes = runner.run(items, names)
+            with bar:
+                scores, outcomes = runner.run(items, names,
+                                              progress=bar.series(len(items) * len(names)))
             report = {"dataset": label, "n_series": len(items),
                       "results": [s.to_dict() for s in scores]}
         if dataset == "nab":

@@ -2,8 +2,10 @@
 
 Every real healthy memory series in ``shared/datasets`` (Alibaba machine memory at 5 min over
 8 days, Exathlon JVM heap and non-heap at 1 s over 45-60 min) is used twice: as it is (a
-healthy series) and with one leak added. Which leak, and how large, is drawn per seed; every
-shape and magnitude is covered evenly across the backgrounds.
+healthy series) and with one leak added. Which leak, and how large, is drawn per seed
+(:func:`assignments`): each shape, each magnitude and each (shape, magnitude) pair goes to
+as many backgrounds as any other, give or take one, over all backgrounds and within each
+half; the shape's own parameters are drawn per background and seed.
 
 Notation: ``x(t)`` is the background, ``t0`` and ``T`` its first sample and span,
 ``u = (t - t0) / T`` in [0, 1], ``R = p95(x) - p5(x)`` the background's own range, and
@@ -30,9 +32,11 @@ through_drops    a leak that keeps growing through partial releases: ``L`` grows
                  rate and at ``K ~ {3..6}`` random times (spaced >= T / 12) loses a share
                  ``q ~ U(0.3, 0.6)`` of what it gained since the previous release; ``g = M L /
                  L(T)``, so the floor after each release is above the one before; onset ``t0``
-restart_loop     an OOM-kill loop: the window is cut into ``K ~ {3..6}`` lives of length
-                 ``T / K (1 + U(-0.25, 0.25))`` (the last one ongoing); in each, ``g = M (t -
-                 start) / length`` climbs to ``M`` and drops back to 0 at the kill; onset ``t0``
+restart_loop     an OOM-kill loop: lives of length ``T / K (1 + U(-0.2, 0.2))``, ``K ~
+                 {3..6}``, follow one another from ``t0`` until one reaches ``t0 + T``, so they
+                 tile the window: ``K`` to ``K + 2`` lives, the last one ongoing (cut by the
+                 window's end). In each, ``g = M (t - start) / length`` climbs to ``M`` and
+                 drops back to 0 at the kill; onset ``t0``
 ===============  ==========================================================================
 
 No limit is passed to the detectors: the injection moves a series past its machine's real
@@ -207,10 +211,14 @@ def inject(t: np.ndarray, x: np.ndarray, shape: str, magnitude: float,
         g = size * leak / leak[-1]
     else:  # restart_loop
         k = int(rng.integers(3, 7))
-        lengths = span / k * (1 + rng.uniform(-0.25, 0.25, k))
+        # K - 1 lives of under 1.2 T / K end before t0 + T, and K + 2 of at least 0.8 T / K
+        # reach it: the window holds K to K + 2 lives
+        lengths = span / k * (1 + rng.uniform(-0.2, 0.2, k + 2))
+        n = int(np.searchsorted(np.cumsum(lengths), span, side="left")) + 1
+        lengths = lengths[:n]  # the lives until the one reaching the window's end (ongoing)
         starts = t0 + np.concatenate(([0.0], np.cumsum(lengths)[:-1]))
-        starts = starts[starts < t[-1]]
-        params.update(lives=int(starts.size), life_lengths=[float(v) for v in lengths])
+        params.update(k=k, lives=n, life_lengths=[float(v) for v in lengths],
+                      life_start_fractions=[float(v) for v in (starts - t0) / span])
         life = np.searchsorted(starts, t, side="right") - 1
         g = size * (t - starts[life]) / lengths[life]
     return x + g, Injection(shape, magnitude, size, onset, params)
@@ -224,21 +232,34 @@ def _spaced(rng: np.random.Generator, k: int, lo: float, hi: float, gap: float) 
 
 
 def assignments(ids: list[str], seed: int) -> dict[str, tuple[str, float]]:
-    """Shape and magnitude per background: every combination as evenly as the count allows.
+    """Shape and magnitude per background: every shape, magnitude and pair of them evenly.
 
-    The backgrounds are shuffled by ``seed`` and walk through the shapes; each shape walks
-    through the magnitudes, so each of the 42 combinations gets ``len(ids) / 42`` backgrounds
-    (give or take one) per seed.
+    The backgrounds are put in one row, the dev half first and then the held-out half,
+    each half shuffled by ``seed``. The background at place ``r`` of the row gets shape
+    ``r mod 7`` and magnitude ``r mod 6`` (in an order of the shapes and one of the
+    magnitudes also drawn by ``seed``). As 7 and 6 are coprime, every 42 consecutive places
+    hold each of the 42 (shape, magnitude) pairs once, so per seed:
+
+    - each shape, each magnitude and each pair is given to ``n / 7``, ``n / 6`` and
+      ``n / 42`` backgrounds, rounded down or up (``n`` backgrounds); every shape thus gets
+      every magnitude about equally often, and every magnitude is as common as any other;
+    - the same holds within each half on its own (a half is a run of consecutive places),
+      so ``--split dev`` and ``--split holdout`` are balanced too.
+
+    Which pairs get the extra background, and which background gets which pair, change
+    with the seed. The plan depends only on ``ids`` and ``seed`` (the halves come from
+    ``holdout.txt``).
     """
-    order = np.random.default_rng(seed).permutation(len(ids))
-    out = {}
-    n_shapes = len(SHAPES)
-    offset = seed % len(MAGNITUDES)
-    for rank, idx in enumerate(order):
-        shape = SHAPES[rank % n_shapes]
-        magnitude = MAGNITUDES[(rank // n_shapes + offset) % len(MAGNITUDES)]
-        out[ids[idx]] = (shape, magnitude)
-    return out
+    rng = np.random.default_rng(seed)
+    shape_order = rng.permutation(len(SHAPES))
+    magnitude_order = rng.permutation(len(MAGNITUDES))
+    row: list[str] = []
+    for half in SPLITS:
+        members = sorted(i for i in set(ids) if split_of(i) == half)
+        row += [members[k] for k in rng.permutation(len(members))]
+    return {bid: (SHAPES[shape_order[r % len(SHAPES)]],
+                  MAGNITUDES[magnitude_order[r % len(MAGNITUDES)]])
+            for r, bid in enumerate(row)}
 
 
 def injected_items(seed: int, data_dir: Path | None = None, split: str | None = None):
@@ -321,7 +342,10 @@ def memorytools_items(data_dir: Path | None = None):
 
 
 def breakdown(items, outcomes) -> dict:
-    """Recall per shape, per magnitude and per shape and magnitude; FPR per source and split.
+    """Recall per shape, per magnitude and per shape and magnitude; FPR per source.
+
+    Over whatever ``items`` hold (both halves, or one): rates per half of the backgrounds
+    are in the report's ``splits``, or come from calling this on one half's items.
 
     Parameters
     ----------
@@ -335,7 +359,9 @@ def breakdown(items, outcomes) -> dict:
     dict
         JSON-serialisable: ``recall_by_shape``, ``recall_by_magnitude``,
         ``recall_by_shape_magnitude`` (detector -> key -> ``{"recall", "n"}``),
-        ``fpr_by_source`` and ``recall_at_least_half_range`` per detector.
+        ``fpr_by_source`` (detector -> source -> ``{"fpr", "n"}``, over the plain
+        backgrounds) and ``recall_at_least_half_range`` (magnitudes >= 0.5) per detector.
+        A rate over no series is ``None``.
     """
     def rate(hits):
         return {"recall": float(np.mean(hits)) if hits else None, "n": len(hits)}

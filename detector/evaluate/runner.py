@@ -45,7 +45,14 @@ class Outcome:
 
 @dataclass
 class DetectorScore:
-    """One row of the results."""
+    """One row of the results.
+
+    ``precision`` is NaN (``null`` in JSON, ``-`` in tables) when the detector flagged no
+    series: with no alarm there is nothing to be precise about, and 1.0 would rank a
+    detector that never fires above any that does. F1 is then 0 if there were leaks
+    (recall 0) and NaN if there were none. NaN recall, F1 and FPR mean no leaking or no
+    healthy series.
+    """
 
     detector: str
     precision: float
@@ -320,8 +327,26 @@ def gallery(items, outcomes, directory: Path, *, per_detector: int = 6) -> list[
 
 
 def injected_report(names: Sequence[str], seed: int, data_dir: Path | None = None, *,
-                    split: str | None = None) -> tuple[dict, list, dict]:
+                    split: str | None = None,
+                    progress: Callable[[int, int, str], None] | None = None
+                    ) -> tuple[dict, list, dict]:
     """``detector eval --dataset injected``: real backgrounds, plain and with a leak each.
+
+    Parameters
+    ----------
+    names : sequence of str
+        Detectors to score (:data:`DETECTORS`).
+    seed : int
+        Seed of the injections (:func:`detector.evaluate.injected.injected_items`).
+    data_dir : Path, optional
+        The ``shared/datasets`` folder.
+    split : {"dev", "holdout"}, optional
+        Only one half of the backgrounds.
+    progress : callable, optional
+        Called as ``progress(done, total, detector)`` after each verdict of each detector
+        on each series (the injected set, then memorytools'); ``total`` is known from the
+        first call. The replays that measure the delay of the leaks found come after each
+        detector's verdicts and are not counted.
 
     Returns
     -------
@@ -329,12 +354,23 @@ def injected_report(names: Sequence[str], seed: int, data_dir: Path | None = Non
         ``report`` is JSON-serialisable: the usual ``results`` over every series, then
         ``splits`` (the same per half of the backgrounds), the breakdown of
         :func:`detector.evaluate.injected.breakdown`, and ``memorytools`` (the real
-        labelled leak, scored on its own).
+        labelled leak, scored on its own). Precision is ``null`` for a detector that
+        flagged nothing (:class:`DetectorScore`).
     """
     from . import injected
 
     items = injected.injected_items(seed, data_dir, split=split)
-    scores, outcomes = run(items, names)
+    mt = injected.memorytools_items(data_dir)
+    tick = None
+    if progress is not None:
+        total, done = (len(items) + len(mt)) * len(names), 0
+
+        def tick(name: str, n: int) -> None:
+            nonlocal done
+            done += n
+            progress(done, total, name)
+
+    scores, outcomes = run(items, names, progress=tick)
     report = {"dataset": f"injected (seed {seed})" + (f", {split} half" if split else ""),
               "n_series": len(items), "seed": seed,
               "n_backgrounds": sum(not i.leak for i in items),
@@ -348,8 +384,7 @@ def injected_report(names: Sequence[str], seed: int, data_dir: Path | None = Non
                 s.to_dict() for s in score_outcomes(sub, {n: [outcomes[n][k] for k in keep]
                                                           for n in names})]}
     report.update(injected.breakdown(items, outcomes))
-    mt = injected.memorytools_items(data_dir)
-    mt_scores, mt_outcomes = run(mt, names)
+    mt_scores, mt_outcomes = run(mt, names, progress=tick)
     report["memorytools"] = {
         "n_series": len(mt), "n_leaking": sum(bool(i.leak) for i in mt),
         "results": [s.to_dict() for s in mt_scores],
@@ -369,6 +404,8 @@ def _score(name: str, items: Sequence[Item], outs: Sequence[Outcome], seconds: f
     conf = metrics.confusion([i.leak for i, _ in labelled], [o.leak for _, o in labelled])
     onset_errs = [metrics.onset_error(i.onset, o.onset, _span(i))
                   for i, o in labelled if i.leak and o.leak]
-    return DetectorScore(name, conf.precision, conf.recall, conf.f1, conf.fpr,
+    # nothing flagged: precision undefined (metrics.Confusion says 1.0, which F1 relies on)
+    precision = conf.precision if conf.tp + conf.fp else math.nan
+    return DetectorScore(name, precision, conf.recall, conf.f1, conf.fpr,
                          metrics.median_or_nan(onset_errs), delay, seconds,
                          errors=sum(o.error is not None for o in outs))

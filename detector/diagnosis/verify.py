@@ -27,8 +27,9 @@ The status:
     already a leak to it; right after a fix that is too early to call);
 ``fixed``
     it does not, the after side is long enough for the old slope to have
-    shown (the growth the detector needs, 10 % of the level after the fix by
-    default, at the old rate, and at least ``min_leak_duration``) and the
+    shown (the growth the detector needs, ``min_relative_growth`` of the
+    level after the fix, 3 % by default, at the old rate, and at least
+    ``min_leak_duration``) and the
     after slope's interval lies below the old slope's;
 ``too_early``
     otherwise: not enough time after the fix; ``ready_at`` says when the old

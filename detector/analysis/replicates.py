@@ -12,8 +12,10 @@ lifetimes are replicates of the current one:
   and the current lifetime must grow too, or be too young to tell. An OOM-kill
   loop is the strongest leak evidence there is.
 * **batch work** (a look-alike): a ramp confined to the end of each lifetime,
-  released at its drop; a ramp in the current lifetime no longer or larger than
-  those released before is the same work again.
+  released at its drop, or any ramp repeated between drops that keep a clock
+  (work that piles up all day and is released every night at the same hour); a
+  ramp in the current lifetime no longer or larger than those released before
+  is the same work again.
 """
 
 from __future__ import annotations
@@ -114,20 +116,25 @@ def judge_replicates(completed: list[LifetimeVerdict], floors: list[Floor],
     restart_loop = Check("restart_loop", loop, float(len(completed)),
                          float(config.min_leaking_lifetimes - 1), reason)
 
-    # batch work: ramps confined to the end of their lifetimes, twice or more
-    released = [v for v, c in zip(leaking, coverage) if c < config.restart_loop_min_coverage]
+    # batch work: ramps confined to the end of their lifetimes, twice or more -- or any
+    # ramp repeated between drops that keep a clock (work piling up all day and released
+    # every night at the same hour is a load cycle, however much of the day it takes)
+    clocked = _on_a_clock([v.bounds[0] for v in completed[1:]] + [current.bounds[0]])[0]
+    released = [v for v, c in zip(leaking, coverage)
+                if c < config.restart_loop_min_coverage or clocked]
     recurring = len(released) >= 2 and not loop
+    how = "between drops on a clock" if clocked else "only before their drop"
     if recurring and current.leak:
         growth_max = max(v.regime.growth for v in released)
         duration_max = max(v.regime.duration for v in released)
         same = (current.regime.growth <= 1.5 * growth_max
                 and current.regime.duration <= 1.5 * duration_max)
         batch = Check("batch_work", same, current.regime.growth, 1.5 * growth_max,
-                      f"{len(released)} earlier lifetimes ramped only before their drop; the "
-                      f"current growth is {'no' if same else 'more'} than 1.5 x theirs")
+                      f"{len(released)} earlier lifetimes ramped {how}; the "
+                      f"current growth is {'no more' if same else 'more'} than 1.5 x theirs")
     else:
         batch = Check("batch_work", recurring, float(len(released)), 2.0,
-                      f"{len(released)} earlier lifetimes ramped only before their drop"
+                      f"{len(released)} earlier lifetimes ramped {how}"
                       + (" (recurring work)" if recurring else ""))
     return Replicates(restart_loop, batch, len(completed), len(leaking), median_cov,
                       loop_checks)

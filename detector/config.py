@@ -54,7 +54,7 @@ class Config:
         With a dominant period, the regime must also span this many periods.
         Default 2.
     short_growth_swing : float
-        Growth shorter than ``min_leak_duration`` must raise the floor by at
+        Growth shorter than twice ``min_leak_duration`` must raise the floor by at
         least this share of the lifetime's p5-p95 swing: over a short stretch an
         old generation filling before its first full collection, or a cache
         filling, looks like a leak, and only a large move of the floor tells
@@ -117,8 +117,11 @@ class Config:
         the median drop: releases of varying depth, not returns to one
         baseline. Default 0.3.
     min_leaking_lifetimes : int
-        Lifetimes that must leak for a restart loop, counting the current one
-        when it leaks too, is too short to judge or is climbing again. Default 3.
+        Lifetimes a restart loop needs, the current one included: at least
+        ``min_leaking_lifetimes - 1`` completed lifetimes long enough to judge,
+        whose growth with uptime is then tested pooled (no single one of them
+        must leak on its own), and a current one that leaks, climbs again or is
+        too young to tell. Default 3.
     score_steepness : float
         Steepness of the score's logistic map of the deciding margin.
         Default 2.

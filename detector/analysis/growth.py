@@ -452,7 +452,8 @@ def growth_checks(regime: Regime, *, level: float, swing: float, period: float |
         Typical value of the lifetime (value units), for relative growth.
     swing : float
         The lifetime's p5-p95 spread of values (value units): growth shorter than
-        ``Config.min_leak_duration`` must be a ``Config.short_growth_swing`` share of it.
+        :data:`SHORT_FACTOR` x ``Config.min_leak_duration`` must be a
+        ``Config.short_growth_swing`` share of it.
     period : float or None
         Dominant period (seconds): growth must span ``Config.min_periods`` of them.
     lifetime : (float, float)
@@ -463,7 +464,8 @@ def growth_checks(regime: Regime, *, level: float, swing: float, period: float |
     -------
     list of Check
         ``significant``, ``above_noise``, ``relative_growth``, ``duration``, ``points``,
-        and ``short_growth_swing`` for growth shorter than ``Config.min_leak_duration``;
+        and ``short_growth_swing`` for growth shorter than :data:`SHORT_FACTOR` x
+        ``Config.min_leak_duration``;
         all hold for real growth.
     """
     p, z, inflation = trend_test(regime.y)
@@ -493,6 +495,7 @@ def growth_checks(regime: Regime, *, level: float, swing: float, period: float |
         checks.append(at_least("short_growth_swing", regime.growth / max(swing, 1e-300),
                                config.short_growth_swing,
                                f"growth of {regime.duration:.0f} s (shorter than "
-                               f"{config.min_leak_duration:.0f} s) as a share of the p5-p95 "
+                               f"{SHORT_FACTOR * config.min_leak_duration:.0f} s) as a share "
+                               f"of the p5-p95 "
                                f"swing"))
     return checks

@@ -155,9 +155,14 @@ def test_words_for_every_lookalike_pattern():
             expected = LOOKALIKES.get(r.get("pattern"))
             head = expected.split("{")[0].split(":")[0] if expected else ""
             assert any(w.startswith(head) for w in words[1:]), (pattern, words)
-            failed = r.fields["evidence"].get("failed") or []
+            ev = r.fields["evidence"]
+            vetoed = any(c["holds"] for c in ev["lookalikes"] if c["role"] == "veto")
+            failed = [] if vetoed else [c["name"] for c in ev["growth"] if not c["holds"]]
             for name in failed:
                 assert any(CRITERIA[name].split(":")[0] in w for w in words), (name, words)
+            for c in ev["lookalikes"]:  # every veto that matched is said, with its number
+                if c["role"] == "veto" and c["holds"]:
+                    assert any(c["reason"] in w for w in words), (c["name"], words)
 
 
 def test_leak_words_name_rate_onset_and_time_to_limit():

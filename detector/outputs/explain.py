@@ -13,7 +13,7 @@ from typing import Any, Mapping
 
 from .formats import human_bytes_rate, human_duration, human_time
 
-#: What a failed criterion of the growth regime means (evidence ``failed``).
+#: What a failed check of the growth regime means (``evidence.growth``).
 CRITERIA = {
     "significant": "the growth is not statistically significant (Mann-Kendall, corrected "
                    "for autocorrelation)",
@@ -21,6 +21,8 @@ CRITERIA = {
     "relative_growth": "the growth is small relative to the level",
     "duration": "the growth has not lasted long enough",
     "points": "too few floor points to judge the growth",
+    "short_growth_swing": "the growth is short and small against what the series swings "
+                          "anyway",
     "not_single_step": "it is one step between two flat levels",
     "current": "the growth has stopped: the floor is flat since",
     "not_saturating": "the growth slows down to a plateau",
@@ -92,7 +94,9 @@ def checks(fields: Mapping[str, Any]) -> list[Check]:
     for item in items:
         if not isinstance(item, Mapping):
             continue
-        matched = item.get("matched")
+        # ``holds`` is what the detector writes (a look-alike that matches); ``matched``
+        # is accepted from other writers
+        matched = item.get("matched", item.get("holds"))
         out.append(Check(str(item.get("name", "?")),
                          bool(matched) if isinstance(matched, (bool, int)) else None,
                          item.get("value"), item.get("threshold"),
@@ -169,6 +173,14 @@ def _lifetimes(ev: Mapping[str, Any]) -> Mapping[str, Any]:
     return lt if isinstance(lt, Mapping) else {}
 
 
+def _growth_checks(ev: Mapping[str, Any]) -> dict:
+    """The growth checks of the evidence (``evidence.growth``), by name."""
+    items = ev.get("growth")
+    if not isinstance(items, (list, tuple)):
+        return {}
+    return {str(c.get("name")): c for c in items if isinstance(c, Mapping)}
+
+
 def _leak_sentences(fields, ev) -> list[str]:
     out = []
     regime = _regime(ev)
@@ -182,8 +194,14 @@ def _leak_sentences(fields, ev) -> list[str]:
         lo, hi = growth({"slope": interval[0]}), growth({"slope": interval[1]})
         ci = f" (95 % interval {lo} to {hi})" if len({lo, hi, rate}) > 1 else ""
     out.append(f"The floor grows at {rate}{ci}{since}.")
-    rel, dur = _num(regime.get("relative_growth")), _num(regime.get("duration"))
+    grown = _growth_checks(ev)
+    rel = _num(regime.get("relative_growth"))
+    if rel is None and "relative_growth" in grown:
+        rel = _num(grown["relative_growth"].get("value"))
+    dur = _num(regime.get("duration"))
     p = _num(regime.get("mk_p"))
+    if p is None and "significant" in grown:
+        p = _num(grown["significant"].get("value"))
     bits = []
     if rel is not None:
         bits.append(f"it grew by {rel:.0%} of its level")
@@ -195,9 +213,10 @@ def _leak_sentences(fields, ev) -> list[str]:
         out.append(bits[0][0].upper() + ", ".join(bits)[1:] + ".")
     lt = _lifetimes(ev)
     if fields.get("pattern") == "restart_loop":
-        count, leaking = lt.get("count"), lt.get("completed_leaking")
-        out.append(f"It restarts and climbs again in every lifetime ({leaking} of "
-                   f"{(count or 1) - 1} completed lifetimes leaked): an OOM-kill loop.")
+        count = lt.get("count")
+        out.append(f"It restarts and climbs again in every lifetime ({(count or 1) - 1} "
+                   "completed lifetimes, their growth with uptime tested together): an "
+                   "OOM-kill loop.")
     ttl = _num(fields.get("time_to_limit"))
     limit = _num(ev.get("limit"))
     revealed = _num(ev.get("revealed_limit"))
@@ -224,16 +243,20 @@ def _lookalike_sentences(fields, ev) -> list[str]:
     onset = _num(ev.get("resolved_onset"))
     template = LOOKALIKES.get(pattern)
     out = []
-    matched = [c for c in checks(fields) if c.matched and c.reason]
-    if matched:
-        out += [f"Not a leak because: {c.reason}" + ("" if c.reason.endswith(".") else ".")
-                for c in matched]
-    elif template:
+    readings = {str(c.get("name")) for c in ev.get("lookalikes") or []
+              if isinstance(c, Mapping) and c.get("role") == "reading"}
+    matched = [c for c in checks(fields) if c.matched and c.reason and c.name not in readings]
+    if template:
         out.append(template.format(
             period=f" ({human_duration(period)})" if period is not None else "",
             onset=f" from {human_time(onset)}" if onset is not None else "",
             lifetimes=lt.get("count", "several")))
+    out += [f"Not a leak because: {c.reason}" + ("" if c.reason.endswith(".") else ".")
+            for c in matched]
     failed = ev.get("failed")
+    grown = _growth_checks(ev)
+    if not isinstance(failed, (list, tuple)) and not matched:
+        failed = [name for name, c in grown.items() if not c.get("holds")]
     if isinstance(failed, (list, tuple)) and failed:
         reasons = []
         for name in failed:

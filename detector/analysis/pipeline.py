@@ -226,7 +226,7 @@ def judge(series: Series, *, limit: float | None, config: Config, timed: bool = 
     if restart_loop:
         pattern = "restart_loop"
     elif reps.batch_work.holds and not leak:
-        pattern = "batch_spikes"
+        pattern = reps.pattern
     elif leak:
         pattern = leak_pattern(current, cycle=lifetimes.cycle, periodic=period is not None)
     else:

@@ -47,13 +47,17 @@ class Replicates:
         peaks, current lifetime).
     batch_work : Check
         Holds when the current lifetime's growth is the same work as the ramps
-        released at the ends of earlier lifetimes (a veto).
+        released at the ends of earlier lifetimes, or, under restarts on a clock,
+        no more than the earlier lifetimes grew by the same age (a veto).
     completed : int
         Completed lifetimes long enough to be judged.
     leaking : int
         Those that leak on their own.
     coverage : float or None
         Median share of a leaking lifetime that its growth spans.
+    pattern : str
+        The healthy pattern ``batch_work`` names when it holds: ``"batch_spikes"``,
+        or ``"scheduled_restarts"`` when it held by the same-age comparison.
     """
 
     restart_loop: Check
@@ -62,6 +66,7 @@ class Replicates:
     leaking: int
     coverage: float | None
     loop_checks: list = field(default_factory=list)
+    pattern: str = "batch_spikes"
 
     def to_dict(self) -> dict:
         return {"completed_judged": self.completed, "completed_leaking": self.leaking,
@@ -132,12 +137,35 @@ def judge_replicates(completed: list[LifetimeVerdict], floors: list[Floor],
         batch = Check("batch_work", same, current.regime.growth, 1.5 * growth_max,
                       f"{len(released)} earlier lifetimes ramped {how}; the "
                       f"current growth is {'no more' if same else 'more'} than 1.5 x theirs")
+    elif clocked and current.leak and not loop and len(completed) >= 2:
+        # restarts on a schedule: the earlier lifetimes are replicates of the current one
+        # at every age; growth no larger than theirs by the same age is the same again
+        age = current.bounds[1] - current.bounds[0]
+        past = float(np.median([_growth_by_age(f, v.bounds[0], age)
+                                for v, f in zip(completed, floors)]))
+        same = current.regime.growth <= 1.5 * past
+        batch = Check("batch_work", same, current.regime.growth, 1.5 * past,
+                      f"restarts on a clock; by the current lifetime's age ({age / 3600:.3g} h) "
+                      f"the {len(completed)} earlier lifetimes grew {past:.4g} (median); the "
+                      f"current growth is {'no more' if same else 'more'} than 1.5 x that")
+        return Replicates(restart_loop, batch, len(completed), len(leaking), median_cov,
+                          loop_checks, pattern="scheduled_restarts")
     else:
         batch = Check("batch_work", recurring, float(len(released)), 2.0,
                       f"{len(released)} earlier lifetimes ramped {how}"
                       + (" (recurring work)" if recurring else ""))
     return Replicates(restart_loop, batch, len(completed), len(leaking), median_cov,
                       loop_checks)
+
+
+def _growth_by_age(floor: Floor, start: float, age: float) -> float:
+    """How far a lifetime's floor rose within ``age`` seconds of its ``start``: the
+    highest floor point by then less the lowest before it (value units; 0 with fewer
+    than two points)."""
+    y = floor.y[floor.t - start <= age]
+    if y.size < 2:
+        return 0.0
+    return float(np.max(y - np.minimum.accumulate(y)))
 
 
 def _loop_checks(completed, floors, current, current_floor, peaks, *, level, config, limit):
@@ -211,17 +239,24 @@ CLOCK_TOLERANCE = 0.02
 
 
 def _on_a_clock(starts: list[float]) -> tuple[bool, float | None]:
-    """Whether lifetimes starting at ``starts`` (unix seconds) restart on a schedule: at
-    least two intervals, each within :data:`CLOCK_TOLERANCE` of their median, which is
-    within that tolerance of a whole number of hours. Returns (clocked, median interval
-    in seconds or None)."""
+    """Whether lifetimes starting at ``starts`` (unix seconds) restart on a schedule.
+
+    The median interval must be within :data:`CLOCK_TOLERANCE` of a whole number of
+    hours, at least two intervals must be within that tolerance of it, and every other
+    one within it of a whole multiple of it (a skipped run of the schedule, or a restart
+    the detector did not see). Returns (clocked, median interval in seconds or None).
+    """
     gaps = np.diff(np.asarray(starts, dtype=float))
     if gaps.size < 2:
         return False, float(gaps[0]) if gaps.size else None
     every = float(np.median(gaps))
     hours = max(1.0, round(every / 3600.0))
-    steady = bool(np.all(np.abs(gaps - every) <= CLOCK_TOLERANCE * every))
-    return steady and abs(every - hours * 3600.0) <= CLOCK_TOLERANCE * every, every
+    if every <= 0 or abs(every - hours * 3600.0) > CLOCK_TOLERANCE * every:
+        return False, every
+    k = np.maximum(1.0, np.round(gaps / every))
+    on_beat = np.abs(gaps - k * every) <= CLOCK_TOLERANCE * k * every
+    single = int(np.sum(on_beat & (k == 1)))
+    return bool(np.all(on_beat) and single >= 2), every
 
 
 def _pooled_trend(series: list[np.ndarray]) -> tuple[float, float]:

@@ -278,3 +278,32 @@ def test_restart_needs_return_to_baseline():
         lt = find_lifetimes(t, climbing, Config())
         assert len(lt.bounds) == 1 and lt.rejected == 3, step
         assert len(find_lifetimes(t, climbing, off).bounds) == 4, step
+
+
+def clocked_fills(current_size, seed=0, interval=60.0):
+    """A service restarted every 12 h whose cache fills for 6 h after each restart (by
+    3e8; the last completed lifetime filled less); the current lifetime is 5 h old and
+    fills by ``current_size``."""
+    rng = np.random.default_rng(seed)
+    sizes = [3e8] * 7 + [2.5e8] + [current_size]
+    lengths = [12 * HOUR] * 8 + [5 * HOUR]
+    vals = [4e8 + size * np.minimum(np.arange(0, length, interval) / (6 * HOUR), 1.0)
+            for size, length in zip(sizes, lengths)]
+    v = np.concatenate(vals)
+    v = v + rng.normal(0, 3e6, v.size)
+    return 1.7e9 + interval * np.arange(v.size), v
+
+
+def test_scheduled_restarts_compare_the_current_lifetime_at_the_same_age():
+    # the current fill ends above the last lifetime's high (so it is no recovery), but
+    # by its age the earlier lifetimes grew as much: the same again (without this rule
+    # it was a leak, as synthetic seed 4's scheduled_restarts-0254 was)
+    t, v = clocked_fills(4.2e8)
+    rep = detector.analyze(v, t)
+    assert not rep.leak and rep.pattern == "scheduled_restarts", rep.evidence["decision"]
+    batch = [c for c in rep.evidence["lookalikes"] if c["name"] == "batch_work"][0]
+    assert batch["holds"] and "same age" not in batch["reason"] and "age" in batch["reason"]
+    # growing three times as fast as every earlier lifetime did: a leak
+    t, v = clocked_fills(9e8)
+    rep = detector.analyze(v, t)
+    assert rep.leak, rep.evidence["decision"]

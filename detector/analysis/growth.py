@@ -163,13 +163,15 @@ def robust_noise(y: np.ndarray, lag: int = 3) -> float:
     return sigma
 
 
-def trend_test(y: np.ndarray) -> tuple[float, float, float]:
+def trend_test(y: np.ndarray, plain=None) -> tuple[float, float, float]:
     """One-sided Mann-Kendall test for an upward trend, corrected for autocorrelation.
 
     The variance of S is inflated by the Hamed-Rao factor n/n* (from the
     autocorrelation of the detrended ranks at significant lags), but never
     deflated: negative autocorrelation, or a factor the correction cannot
     estimate, leaves the plain tie-corrected variance (a conservative test).
+
+    ``plain``, the uncorrected ``mann_kendall(y)``, is reused when given.
 
     Returns
     -------
@@ -183,7 +185,7 @@ def trend_test(y: np.ndarray) -> tuple[float, float, float]:
 
     if y.shape[0] < 4 or np.ptp(y) == 0:
         return 1.0, 0.0, 1.0
-    plain = mann_kendall(y)
+    plain = mann_kendall(y) if plain is None else plain
     corrected = mann_kendall(y, correction="hamed_rao")
     inflation = 1.0
     if plain.var_s > 0 and np.isfinite(corrected.var_s) and corrected.var_s > plain.var_s:
@@ -207,7 +209,8 @@ def reduce_points(t: np.ndarray, y: np.ndarray, max_points: int):
     return t[off:].reshape(m, k).mean(axis=1), y[off:].reshape(m, k).mean(axis=1)
 
 
-def find_regime(floor: Floor, *, level: float, config: Config) -> Regime:
+def find_regime(floor: Floor, *, level: float, config: Config,
+                segmented: tuple | None = None) -> Regime:
     """Find the growth regime of a lifetime's floor (see module docstring).
 
     Parameters
@@ -218,6 +221,8 @@ def find_regime(floor: Floor, *, level: float, config: Config) -> Regime:
         Typical value of the lifetime (value units); bounds the noise scale below.
     config : Config
         ``segment_penalty``, ``segment_rise_sigma``, ``min_floor_points``.
+    segmented : tuple, optional
+        :func:`segment_floor` of the same floor, level and config, when already made.
 
     Returns
     -------
@@ -225,7 +230,8 @@ def find_regime(floor: Floor, *, level: float, config: Config) -> Regime:
     """
     from ..kernels import theil_sen_interval
 
-    t_all, y_all, segs, up, down, common = _segmented(floor, level, config)
+    t_all, y_all, segs, up, down, common = segmented or segment_floor(floor, level, config)
+    common = dict(common)
     n = y_all.shape[0]
     if n < config.min_floor_points:
         return Regime(False, **common)
@@ -276,7 +282,8 @@ def find_regime(floor: Floor, *, level: float, config: Config) -> Regime:
     return climb
 
 
-def find_trend(floor: Floor, *, level: float, config: Config) -> Regime:
+def find_trend(floor: Floor, *, level: float, config: Config,
+               segmented: tuple | None = None) -> Regime:
     """The long-run trend of a lifetime's floor: from the segment boundary where an upward
     trend has the strongest evidence (largest autocorrelation-corrected Mann-Kendall z) to
     the end. Its growth is the Theil-Sen rise over that stretch, so brief dips and partial
@@ -284,23 +291,34 @@ def find_trend(floor: Floor, *, level: float, config: Config) -> Regime:
 
     Parameters and result as :func:`find_regime` (``kind="trend"``).
     """
-    t_all, y_all, segs, up, down, common = _segmented(floor, level, config)
-    common.pop("jumps", None)
+    from ..kernels import mann_kendall
+
+    t_all, y_all, segs, up, down, common = segmented or segment_floor(floor, level, config)
+    common = {k: v for k, v in common.items() if k != "jumps"}
     n = y_all.shape[0]
     if n < config.min_floor_points:
         return Regime(False, kind="trend", **common)
     need = max(config.min_floor_points, n // 5)
-    starts = sorted({0, *(sg["start"] for sg in segs)})
-    tested = []
+    starts = [c for c in sorted({0, *(sg["start"] for sg in segs)}) if n - c >= need]
+    # the strongest evidence: the corrected z is largest from where the growth began (the
+    # earliest start on a tie). The correction only inflates the variance, so the plain z
+    # bounds the corrected one: starts are tried from the largest plain z down, and the
+    # search stops once no plain z can beat the best corrected z (exact, and it spares
+    # most of the autocorrelation corrections, the costly part)
+    plain = {}
     for c in starts:
-        if n - c < need:
-            break
-        _, z, _ = trend_test(y_all[c:])
-        tested.append((c, z))
-    # the strongest evidence: z is largest from where the growth began
+        y = y_all[c:]
+        if y.shape[0] >= 4 and np.ptp(y) > 0:
+            mk = mann_kendall(y)
+            if mk.var_s > 0:
+                plain[c] = (mk, (mk.s - np.sign(mk.s)) / math.sqrt(mk.var_s))
     best, best_z = None, 0.0
-    for c, z in tested:
-        if z > best_z:
+    for c in sorted(plain, key=lambda c: (-plain[c][1], c)):
+        mk, bound = plain[c]
+        if bound < best_z or bound <= 0:
+            break
+        _, z, _ = trend_test(y_all[c:], plain=mk)
+        if z > best_z or (z == best_z and best is not None and c < best and z > 0):
             best, best_z = c, z
     if best is None:
         return Regime(False, kind="trend", **common)
@@ -316,8 +334,10 @@ def find_trend(floor: Floor, *, level: float, config: Config) -> Regime:
                    pre_level, end_level, releases, common)
 
 
-def _segmented(floor: Floor, level: float, config: Config):
-    """The floor averaged down, its noise, and its straight-line segments."""
+def segment_floor(floor: Floor, level: float, config: Config) -> tuple:
+    """The floor averaged down, its noise, and its straight-line segments: what
+    :func:`find_regime` and :func:`find_trend` both start from (make it once, pass it as
+    ``segmented``)."""
     from ..kernels import linear_segments, segment_fits
 
     t_all, y_all = reduce_points(floor.t, floor.y, MAX_POINTS)

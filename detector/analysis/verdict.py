@@ -21,7 +21,7 @@ from ..config import Config
 from . import lookalikes
 from .checks import Check
 from .floor import Floor
-from .growth import Regime, find_regime, find_trend, growth_checks
+from .growth import Regime, find_regime, find_trend, growth_checks, segment_floor
 
 
 @dataclass(frozen=True)
@@ -166,10 +166,11 @@ def judge_lifetime(floor: Floor, *, level: float, swing: float, period: float | 
         return LifetimeVerdict(regime, growth, vetoes, bounds)
 
     # the local climb first; when it is no leak, the floor's long-run trend
-    climb = judged(find_regime(floor, level=level, config=config))
+    segmented = segment_floor(floor, level, config)
+    climb = judged(find_regime(floor, level=level, config=config, segmented=segmented))
     if climb.leak:
         return climb
-    trend = judged(find_trend(floor, level=level, config=config))
+    trend = judged(find_trend(floor, level=level, config=config, segmented=segmented))
     if trend.leak:
         return replace(trend, other=climb)
     return replace(climb, other=trend)

@@ -307,3 +307,58 @@ def test_scheduled_restarts_compare_the_current_lifetime_at_the_same_age():
     t, v = clocked_fills(9e8)
     rep = detector.analyze(v, t)
     assert rep.leak, rep.evidence["decision"]
+
+
+def _naive_events(v, cand, horizon):
+    # the loop drop_events replaced, as the reference
+    n, events, i = v.shape[0], [], 0
+    while i < cand.size:
+        j = i
+        while j + 1 < cand.size and cand[j + 1] <= cand[j] + horizon:
+            j += 1
+        a, b = int(cand[i]), min(n - 1, int(cand[j]) + horizon)
+        events.append(a + int(np.argmax(v[a:b] - v[a + 1:b + 1])))
+        i = j + 1
+    return np.array(events, dtype=np.int64)
+
+
+def _naive_restarts(v, events, keep_share, horizon):
+    n, kept, life_start = v.shape[0], [], 0
+    for e in events:
+        base = float(np.min(v[life_start:e + 1]))
+        after = float(np.min(v[e + 1:min(n, e + 1 + horizon)]))
+        if after <= base + keep_share * (v[e] - base):
+            kept.append(e)
+            life_start = e + 1
+    return np.array(kept, dtype=np.int64)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_drop_events_and_restarts_match_the_naive_loops(seed):
+    from detector.analysis.restarts import drop_events, restarts_among
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(5, 400))
+    kind = seed % 4
+    if kind == 0:  # integers: ties in the one-step drops
+        v = rng.integers(0, 6, n).astype(float)
+    elif kind == 1:  # a sawtooth with noise
+        v = (np.arange(n) % int(rng.integers(3, 30))) * 10.0 + rng.normal(0, 1, n)
+    elif kind == 2:  # restarts to scattered levels
+        v = np.cumsum(rng.exponential(1.0, n))
+        for k in np.sort(rng.choice(n, 4, replace=False)):
+            v[k:] -= v[k] - rng.uniform(0, 5)
+    else:  # constant
+        v = np.full(n, 3.0)
+    horizon = int(rng.integers(1, 5))
+    cand = np.flatnonzero(rng.random(n - 1) < rng.uniform(0.05, 0.9))
+    if cand.size == 0:
+        cand = np.array([0])
+    events = drop_events(v, cand, horizon)
+    assert np.array_equal(events, _naive_events(v, cand, horizon))
+    ahead = np.full(n, np.inf)
+    for k in range(1, horizon + 1):
+        ahead[:-k] = np.minimum(ahead[:-k], v[k:])
+    share = float(rng.uniform(0, 1))
+    assert np.array_equal(restarts_among(v, events, ahead[events], share),
+                          _naive_restarts(v, events, share, horizon))

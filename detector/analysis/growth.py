@@ -283,14 +283,19 @@ def find_regime(floor: Floor, *, level: float, config: Config,
 
 
 def find_trend(floor: Floor, *, level: float, config: Config,
-               segmented: tuple | None = None) -> Regime:
+               segmented: tuple | None = None, only_significant: bool = False) -> Regime:
     """The long-run trend of a lifetime's floor: from the segment boundary where an upward
     trend has the strongest evidence (largest autocorrelation-corrected Mann-Kendall z) to
     the end. Its growth is the Theil-Sen rise over that stretch, so brief dips and partial
     releases inside it weigh as little as any other point.
 
-    Parameters and result as :func:`find_regime` (``kind="trend"``).
+    Parameters and result as :func:`find_regime` (``kind="trend"``). With
+    ``only_significant``, a floor on which no start can reach ``Config.alpha`` (the
+    uncorrected test bounds the corrected one) gives no trend at once: for callers that
+    use the trend only when it is a leak.
     """
+    from scipy.special import ndtr
+
     from ..kernels import mann_kendall
 
     t_all, y_all, segs, up, down, common = segmented or segment_floor(floor, level, config)
@@ -312,6 +317,8 @@ def find_trend(floor: Floor, *, level: float, config: Config,
             mk = mann_kendall(y)
             if mk.var_s > 0:
                 plain[c] = (mk, (mk.s - np.sign(mk.s)) / math.sqrt(mk.var_s))
+    if only_significant and not any(ndtr(-z) < config.alpha for _, z in plain.values()):
+        return Regime(False, kind="trend", **common)
     best, best_z = None, 0.0
     for c in sorted(plain, key=lambda c: (-plain[c][1], c)):
         mk, bound = plain[c]

@@ -32,6 +32,9 @@ from .seasonality import DAY, Period, find_period
 from .verdict import benign_pattern, judge_lifetime, leak_pattern
 
 
+#: Completed lifetimes judged as replicates of the current one: the most recent ones.
+MAX_JUDGED_LIFETIMES = 24
+
 def analyze(values, timestamps=None, *, limit=None, config: Config | None = None,
             series_id: str = "series") -> Report:
     """Decide whether a memory series is leaking, and say why.
@@ -194,7 +197,9 @@ def judge(series: Series, *, limit: float | None, config: Config, timed: bool = 
         # a loop of short lives) at least half as long as the usual lifetime
         lives = [b[1] - b[0] for b in split.bounds[:-1]]
         judged_from = min(min_duration, 0.5 * float(np.median(lives))) if lives else 0.0
-        for bounds in split.bounds[:-1]:
+        # the most recent lifetimes are the replicates of the current one (a day of
+        # hourly restarts is plenty; judging all of a week's 160 costs seconds)
+        for bounds in split.bounds[:-1][-MAX_JUDGED_LIFETIMES:]:
             # a completed lifetime ends at its drop: what it reached is not compared
             # with the lifetime before (a loop's lives all climb to the same kill)
             verdict, fl = judge_one(bounds)
@@ -213,6 +218,9 @@ def judge(series: Series, *, limit: float | None, config: Config, timed: bool = 
         return completed, current, floor, reps
 
     completed, current, floor, reps = judge_split(lifetimes, bins)
+    loop_lives = [b[1] - b[0] for b in lifetimes.bounds[:-1]]
+    loop_judged_from = min(min_duration, 0.5 * float(np.median(loop_lives))) \
+        if loop_lives else 0.0
     restart_loop = reps.restart_loop.holds
     growth_real = current.growth_real or restart_loop
 
@@ -243,7 +251,10 @@ def judge(series: Series, *, limit: float | None, config: Config, timed: bool = 
         rising = [v.slope for v in completed if v.regime.found and v.slope > 0]
         slope = current.slope if climbing or not rising else float(np.median(rising))
         slope_interval = current.regime.slope_interval if climbing else (math.nan, math.nan)
-        onset = float(completed[0].bounds[0])
+        # the loop began with the first lifetime long enough to judge, judged or not
+        lives = lifetimes.bounds[:-1]
+        first = next((b for b in lives if b[1] - b[0] >= loop_judged_from), lives[0])
+        onset = float(first[0])
     else:
         margin = current.margin
         slope = current.slope

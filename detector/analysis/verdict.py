@@ -170,7 +170,10 @@ def judge_lifetime(floor: Floor, *, level: float, swing: float, period: float | 
     climb = judged(find_regime(floor, level=level, config=config, segmented=segmented))
     if climb.leak:
         return climb
-    trend = judged(find_trend(floor, level=level, config=config, segmented=segmented))
+    # (the trend is used only when it leaks: starts that cannot be significant are not
+    # worked out)
+    trend = judged(find_trend(floor, level=level, config=config, segmented=segmented,
+                              only_significant=True))
     if trend.leak:
         return replace(trend, other=climb)
     return replace(climb, other=trend)

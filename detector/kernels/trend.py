@@ -782,6 +782,12 @@ class _SlopeSelector:
         return found.get(ka, fallback), found.get(kb, fallback)
 
 
+#: Up to this many pairs the median slope is taken from all of them (an exact partition);
+#: above, by randomised selection. Measured here: equal at about 45,000 pairs (n = 300),
+#: all pairs 2.5x faster at n = 200, 10x at n = 100.
+ALL_PAIRS_MAX = 30_000
+
+
 def _theil_sen_sorted(ys, xs, want_exact=False):
     """(slope, intercept-free) median slope of points sorted by (x, y); NaN-free input."""
     n = ys.shape[0]
@@ -791,7 +797,7 @@ def _theil_sen_sorted(ys, xs, want_exact=False):
         return math.nan, True
     k1, k2 = (n_pairs - 1) // 2, n_pairs // 2
     exact = True
-    if n_pairs <= max(4 * n, 4096):
+    if n_pairs <= max(4 * n, ALL_PAIRS_MAX):
         slopes = np.partition(_all_slopes(ys, xs, n_pairs), [k1, k2])
         a, b = slopes[k1], slopes[k2]
     else:

@@ -8,6 +8,7 @@ import pytest
 from scipy import stats
 
 import detector
+from detector.analysis.pipeline import MAX_JUDGED_LIFETIMES
 from detector.analysis.trace import Trace, trace
 from detector.config import Config
 from detector.evaluate.synthetic import SCHEDULE, generate
@@ -152,8 +153,12 @@ def test_the_floor_is_the_one_the_pipeline_judged(pattern, days, monkeypatch):
     if rep.verdict == "insufficient_data":
         return
     tr = trace(series, rep)
-    assert len(floors) == tr.lifetimes.shape[0]
-    for k, fl in enumerate(floors):
+    # the current lifetime and at most MAX_JUDGED_LIFETIMES completed ones before it
+    n_lives = tr.lifetimes.shape[0]
+    assert len(floors) == min(n_lives, MAX_JUDGED_LIFETIMES + 1)
+    first = n_lives - len(floors)
+    assert not np.any(tr.floor_lifetime < first)  # older lifetimes are not drawn
+    for k, fl in enumerate(floors, start=first):
         sel = tr.floor_lifetime == k
         np.testing.assert_array_equal(tr.floor_t[sel], fl.t)
         np.testing.assert_array_equal(tr.floor_y[sel], fl.y)

@@ -52,7 +52,8 @@ class Trace:
         ``hi`` of its column.
     floor_t, floor_y : numpy.ndarray
         The floor points the detector judged (unix seconds, value units), of
-        every lifetime in order.
+        every lifetime it judged (the current one and at most
+        ``MAX_JUDGED_LIFETIMES`` before it), in order.
     floor_lifetime : numpy.ndarray
         Index (into ``lifetimes``) of the lifetime each floor point belongs to.
     floor_method : str
@@ -208,7 +209,11 @@ def trace(series: Series, report: Report | Mapping[str, Any], config: Config | N
 
 
 def _floors(series: Series, lifetimes, config: Config):
-    """Floor points of every lifetime, found as :func:`.pipeline.judge` finds them."""
+    """Floor points of every lifetime the pipeline judges (the current one and the
+    :data:`.pipeline.MAX_JUDGED_LIFETIMES` completed ones before it), found as
+    :func:`.pipeline.judge` finds them."""
+    from .pipeline import MAX_JUDGED_LIFETIMES
+
     bins = bin_series(series, config.max_bins, *lifetimes.bounds[-1])
     period = find_period(bins.mean, bins.width, config)
     if period is not None and period.calendar:
@@ -219,6 +224,8 @@ def _floors(series: Series, lifetimes, config: Config):
     ts, ys, ks, method = [], [], [], ""
     last = len(lifetimes.bounds) - 1
     for k, (a, b) in enumerate(lifetimes.bounds):
+        if k < last - MAX_JUDGED_LIFETIMES:
+            continue  # not judged: older than the replicates the pipeline looks at
         lt_bins = bins if k == last else bin_series(series, config.max_bins, a, b)
         lt_period = period if period is not None and \
             period.bins * lt_bins.width <= (b - a) / 2 else None

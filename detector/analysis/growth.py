@@ -193,9 +193,25 @@ def trend_test(y: np.ndarray, plain=None) -> tuple[float, float, float]:
     var = plain.var_s * inflation
     if not var > 0:
         return 1.0, 0.0, inflation
-    s_stat = float(plain.s)
-    z = (s_stat - np.sign(s_stat)) / math.sqrt(var)  # continuity correction
+    z = mk_z(float(plain.s), var)
     return float(ndtr(-z)), float(z), inflation
+
+
+def mk_z(s: float, var: float) -> float:
+    """The Mann-Kendall z of a statistic ``s`` with variance ``var`` (> 0), with the
+    continuity correction: (s - sign(s)) / sqrt(var), 0 when s is 0."""
+    return (s - math.copysign(1.0, s)) / math.sqrt(var) if s else 0.0
+
+
+def late_share(y: np.ndarray) -> float | None:
+    """Share of a rise made in the second half of ``y``: from the median of its middle
+    fifth to that of its last fifth, over the rise from its first fifth to its last
+    (:attr:`Regime.late_share`); None when the last fifth is not above the first."""
+    k = max(1, y.size // 5)
+    mid = y.size // 2
+    first, last = np.median(y[:k]), np.median(y[-k:])
+    middle = np.median(y[max(0, mid - k // 2):max(1, mid - k // 2 + k)])
+    return float((last - middle) / (last - first)) if last > first else None
 
 
 def reduce_points(t: np.ndarray, y: np.ndarray, max_points: int):
@@ -316,7 +332,7 @@ def find_trend(floor: Floor, *, level: float, config: Config,
         if y.shape[0] >= 4 and np.ptp(y) > 0:
             mk = mann_kendall(y)
             if mk.var_s > 0:
-                plain[c] = (mk, (mk.s - np.sign(mk.s)) / math.sqrt(mk.var_s))
+                plain[c] = (mk, mk_z(float(mk.s), float(mk.var_s)))
     if only_significant and not any(ndtr(-z) < config.alpha for _, z in plain.values()):
         return Regime(False, kind="trend", **common)
     best, best_z = None, 0.0
@@ -406,15 +422,7 @@ def _regime(kind, t_all, y_all, segs, up, members, i0, onset, first_start, pre_l
         s2 = theil_sen(yc[half:], tc[half:])[0]
         if s1 > 0:
             ratio = float(s2 / s1)
-    late = None
-    if tc.shape[0] >= 10:
-        fifth = tc.shape[0] // 5
-        mid = tc.shape[0] // 2
-        first = np.median(yc[:fifth])
-        middle = np.median(yc[mid - fifth // 2: mid - fifth // 2 + fifth])
-        last = np.median(yc[-fifth:])
-        if last > first:
-            late = float((last - middle) / (last - first))
+    late = late_share(yc) if tc.shape[0] >= 10 else None
     before = y_all[:first_start]
     return Regime(
         True, kind=kind, onset=float(onset), last_growth=float(last_growth), t=t_reg, y=y_reg,

@@ -189,38 +189,31 @@ def judge(series: Series, *, limit: float | None, config: Config, timed: bool = 
     min_duration = min(config.min_leak_duration, config.min_leak_fraction * window)
     level = float(np.median(v_ok))
 
-    def judge_split(split, current_bins=None):
-        """Judge every lifetime of a split; completed ones together with the current."""
-        completed, floors = [], []
-        reference = None
-        # a completed lifetime is judged when it is as long as growth must last, or (in
-        # a loop of short lives) at least half as long as the usual lifetime
-        lives = [b[1] - b[0] for b in split.bounds[:-1]]
-        judged_from = min(min_duration, 0.5 * float(np.median(lives))) if lives else 0.0
-        # the most recent lifetimes are the replicates of the current one (a day of
-        # hourly restarts is plenty; judging all of a week's 160 costs seconds)
-        for bounds in split.bounds[:-1][-MAX_JUDGED_LIFETIMES:]:
-            # a completed lifetime ends at its drop: what it reached is not compared
-            # with the lifetime before (a loop's lives all climb to the same kill)
-            verdict, fl = judge_one(bounds)
-            long_enough = bounds[1] - bounds[0] >= judged_from
-            if long_enough:
-                completed.append(verdict)
-                floors.append(fl)
-            settled = not verdict.regime.found or verdict.holds("warmup") or \
-                verdict.holds("resolved_leak")
-            # the last healthy lifetime sets the level the current one must exceed
-            reference = float(np.percentile(fl.y, 90)) if (
-                long_enough and settled and not verdict.leak and fl.y.size >= 3) else None
-        current, floor = judge_one(split.bounds[-1], current_bins, reference_high=reference)
-        reps = judge_replicates(completed, floors, current, floor, split.peaks, level=level,
-                                config=config, limit=limit)
-        return completed, current, floor, reps
-
-    completed, current, floor, reps = judge_split(lifetimes, bins)
-    loop_lives = [b[1] - b[0] for b in lifetimes.bounds[:-1]]
-    loop_judged_from = min(min_duration, 0.5 * float(np.median(loop_lives))) \
-        if loop_lives else 0.0
+    # judge every lifetime; the completed ones together with the current. A completed
+    # lifetime is judged when it is as long as growth must last, or (in a loop of short
+    # lives) at least half as long as the usual lifetime
+    completed, floors = [], []
+    reference = None
+    lives = [b[1] - b[0] for b in lifetimes.bounds[:-1]]
+    judged_from = min(min_duration, 0.5 * float(np.median(lives))) if lives else 0.0
+    # the most recent lifetimes are the replicates of the current one (a day of hourly
+    # restarts is plenty; judging all of a week's 160 costs seconds)
+    for bounds in lifetimes.bounds[:-1][-MAX_JUDGED_LIFETIMES:]:
+        # a completed lifetime ends at its drop: what it reached is not compared with
+        # the lifetime before (a loop's lives all climb to the same kill)
+        verdict, fl = judge_one(bounds)
+        long_enough = bounds[1] - bounds[0] >= judged_from
+        if long_enough:
+            completed.append(verdict)
+            floors.append(fl)
+        settled = not verdict.regime.found or verdict.holds("warmup") or \
+            verdict.holds("resolved_leak")
+        # the last healthy lifetime sets the level the current one must exceed
+        reference = float(np.percentile(fl.y, 90)) if (
+            long_enough and settled and not verdict.leak and fl.y.size >= 3) else None
+    current, floor = judge_one(current_bounds, bins, reference_high=reference)
+    reps = judge_replicates(completed, floors, current, floor, lifetimes.peaks, level=level,
+                            config=config, limit=limit)
     restart_loop = reps.restart_loop.holds
     growth_real = current.growth_real or restart_loop
 
@@ -252,8 +245,8 @@ def judge(series: Series, *, limit: float | None, config: Config, timed: bool = 
         slope = current.slope if climbing or not rising else float(np.median(rising))
         slope_interval = current.regime.slope_interval if climbing else (math.nan, math.nan)
         # the loop began with the first lifetime long enough to judge, judged or not
-        lives = lifetimes.bounds[:-1]
-        first = next((b for b in lives if b[1] - b[0] >= loop_judged_from), lives[0])
+        first = next((b for b in lifetimes.bounds[:-1] if b[1] - b[0] >= judged_from),
+                     lifetimes.bounds[0])
         onset = float(first[0])
     else:
         margin = current.margin

@@ -28,6 +28,7 @@ import numpy as np
 from ..config import Config
 from .checks import Check
 from .floor import Floor
+from .growth import late_share, mk_z
 from .verdict import LifetimeVerdict
 
 #: Significance of the pooled test that growth begins early in each lifetime.
@@ -108,7 +109,10 @@ def judge_replicates(completed: list[LifetimeVerdict], floors: list[Floor],
     leaking = [v for v in completed if v.leak]
     coverage = [_coverage(v) for v in leaking]
     median_cov = float(np.median(coverage)) if coverage else None
-    loop_checks = _loop_checks(completed, floors, current, current_floor, peaks,
+    # the first lifetime began with the window, not with a restart
+    clock = _on_a_clock([v.bounds[0] for v in completed[1:]] + [current.bounds[0]])
+    clocked = clock[0]
+    loop_checks = _loop_checks(completed, floors, current, current_floor, peaks, clock,
                                level=level, config=config, limit=limit)
     loop = bool(loop_checks) and all(c.holds for c in loop_checks)
     failed = [c for c in loop_checks if not c.holds]
@@ -124,11 +128,11 @@ def judge_replicates(completed: list[LifetimeVerdict], floors: list[Floor],
     # batch work: ramps confined to the end of their lifetimes, twice or more -- or any
     # ramp repeated between drops that keep a clock (work piling up all day and released
     # every night at the same hour is a load cycle, however much of the day it takes)
-    clocked = _on_a_clock([v.bounds[0] for v in completed[1:]] + [current.bounds[0]])[0]
     released = [v for v, c in zip(leaking, coverage)
                 if c < config.restart_loop_min_coverage or clocked]
     recurring = len(released) >= 2 and not loop
     how = "between drops on a clock" if clocked else "only before their drop"
+    pattern = "batch_spikes"
     if recurring and current.leak:
         growth_max = max(v.regime.growth for v in released)
         duration_max = max(v.regime.duration for v in released)
@@ -148,14 +152,13 @@ def judge_replicates(completed: list[LifetimeVerdict], floors: list[Floor],
                       f"restarts on a clock; by the current lifetime's age ({age / 3600:.3g} h) "
                       f"the {len(completed)} earlier lifetimes grew {past:.4g} (median); the "
                       f"current growth is {'no more' if same else 'more'} than 1.5 x that")
-        return Replicates(restart_loop, batch, len(completed), len(leaking), median_cov,
-                          loop_checks, pattern="scheduled_restarts")
+        pattern = "scheduled_restarts"
     else:
         batch = Check("batch_work", recurring, float(len(released)), 2.0,
                       f"{len(released)} earlier lifetimes ramped {how}"
                       + (" (recurring work)" if recurring else ""))
     return Replicates(restart_loop, batch, len(completed), len(leaking), median_cov,
-                      loop_checks)
+                      loop_checks, pattern=pattern)
 
 
 def _growth_by_age(floor: Floor, start: float, age: float) -> float:
@@ -168,8 +171,10 @@ def _growth_by_age(floor: Floor, start: float, age: float) -> float:
     return float(np.max(y - np.minimum.accumulate(y)))
 
 
-def _loop_checks(completed, floors, current, current_floor, peaks, *, level, config, limit):
-    """The parts of the restart-loop judgement; empty when there are too few lifetimes."""
+def _loop_checks(completed, floors, current, current_floor, peaks, clock, *, level, config,
+                 limit):
+    """The parts of the restart-loop judgement; empty when there are too few lifetimes.
+    ``clock`` is :func:`_on_a_clock` of the lifetimes' starts."""
     usable = [(v, f) for v, f in zip(completed, floors) if f.y.size >= 4]
     if len(usable) < max(1, config.min_leaking_lifetimes - 1):
         return []
@@ -192,7 +197,9 @@ def _loop_checks(completed, floors, current, current_floor, peaks, *, level, con
                         f"the growth begins early in each lifetime (first halves: pooled "
                         f"p {'>=' if bound1 else '='} {p1:.2g}, needs < {UPTIME_ALPHA:g}); a "
                         "ramp only before each drop is work"))
-    late = float(np.median([_late_share(f.y) for _, f in usable]))
+    # lifetimes that do not rise make none of their rise late
+    shares = [late_share(f.y) for _, f in usable]
+    late = float(np.median([0.0 if x is None else x for x in shares]))
     checks.append(Check("grows_to_kill", late >= config.warmup_late_share, late,
                         config.warmup_late_share,
                         f"the growth goes on until each drop: second halves make {late:.0%} of "
@@ -206,9 +213,9 @@ def _loop_checks(completed, floors, current, current_floor, peaks, *, level, con
     hold = _peaks_hold(peaks[:-1]) if peaks.size >= 3 else True
     checks.append(Check("peaks_hold", hold, None, None,
                         "the peaks do not fall" if hold else "the peaks fall"))
-    # the first lifetime began with the window, not with a restart
-    clocked, every = _on_a_clock([v.bounds[0] for v in completed[1:]] + [current.bounds[0]])
-    # ... unless the peaks reach the limit: then a kill there happens to keep time
+    clocked, every = clock
+    # drops on a clock are a schedule ... unless the peaks reach the limit: then kills
+    # there happen to keep time
     at_limit = limit is not None and limit > 0 and peaks.size >= 2 and \
         float(np.median(peaks[:-1])) >= AT_LIMIT * limit
     if not clocked:
@@ -287,7 +294,7 @@ def _pooled_trend(series: list[np.ndarray], alpha: float | None = None
     def z_p(var_sum):
         if var_sum <= 0:
             return 0.0, 1.0
-        z = (s_sum - math.copysign(1.0, s_sum)) / math.sqrt(var_sum) if s_sum else 0.0
+        z = mk_z(s_sum, var_sum)
         return z, float(ndtr(-z))
 
     z, p = z_p(var_plain)
@@ -308,16 +315,6 @@ def _rise(y: np.ndarray) -> float:
     """Median of the last third minus median of the first third (value units)."""
     k = max(1, y.size // 3)
     return float(np.median(y[-k:]) - np.median(y[:k]))
-
-
-def _late_share(y: np.ndarray) -> float:
-    """Share of a lifetime's rise made in its second half (medians of fifths; see
-    :attr:`detector.analysis.growth.Regime.late_share`); 0 when it does not rise."""
-    k = max(1, y.size // 5)
-    mid = y.size // 2
-    first, last = np.median(y[:k]), np.median(y[-k:])
-    middle = np.median(y[max(0, mid - k // 2):max(1, mid - k // 2 + k)])
-    return float((last - middle) / (last - first)) if last > first else 0.0
 
 
 def _ends_at_peak(y: np.ndarray) -> bool:

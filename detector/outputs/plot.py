@@ -122,12 +122,33 @@ def draw(trace: Trace, ax, *, title: str | None = None) -> None:
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, show_offset=True))
     ax.set_ylabel(unit)
     ax.set_xlabel("UTC", labelpad=1)
-    ax.grid(True, color="#e5e5e5", lw=0.5)
-    ax.set_axisbelow(True)
+    _draw_grid(ax)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     if title:
         ax.set_title(title, loc="left")
+
+
+def _draw_grid(ax) -> None:
+    """Grid lines at the major ticks, as one collection below the data.
+
+    Matplotlib's own grid is a line (and a tick mark) per tick, each drawn on its own:
+    a fifth of the time of a drawing. The view is settled first, so the ticks are
+    the ones drawn.
+    """
+    from matplotlib.collections import LineCollection
+
+    ax.autoscale_view()
+    segments = []
+    for axis, transform, vertical in ((ax.xaxis, ax.get_xaxis_transform(), True),
+                                      (ax.yaxis, ax.get_yaxis_transform(), False)):
+        lo, hi = sorted(axis.get_view_interval())
+        for v in axis.get_majorticklocs():
+            if lo <= v <= hi:
+                segments.append(((v, 0.0), (v, 1.0)) if vertical else ((0.0, v), (1.0, v)))
+        ax.add_collection(LineCollection(segments, colors="#e5e5e5", linewidths=0.5,
+                                         zorder=0.5, transform=transform), autolim=False)
+        segments = []
 
 
 def _broken_at_gaps(t: np.ndarray, y: np.ndarray, factor: float = 3.0):
@@ -246,6 +267,8 @@ def _empty_figure(*, title: bool, key: bool, width: float = WIDTH, height: float
                         bottom=((KEY_HEIGHT if key else 0.0) + 0.55) / total,
                         top=1 - (0.35 if title else 0.1) / total)
     ax = fig.add_subplot()
+    # no tick marks: the grid (:func:`_draw_grid`) marks the ticks
+    ax.tick_params(length=0, pad=3)
     # axis labels at fixed places: placing them by the tick labels' extents costs a fifth
     # of a drawing
     ax.xaxis.set_label_coords(0.5, -0.32 / (height - 0.65))
@@ -315,7 +338,7 @@ _PATH_DATA = re.compile(r'( d="[^"]*"| [xy]="[-0-9.]+")')
 _DECIMALS = re.compile(r"(?<=\.\d)\d+")
 _FONTS = re.compile(r"font-family: [^;\"]*sans-serif")
 _IDS = re.compile(r' id="(?:figure|axes|patch|line2d|text|matplotlib\.axis|xtick|ytick|'
-                  r'legend|PolyCollection|FillBetweenPolyCollection)_\d+"')
+                  r'legend|PolyCollection|FillBetweenPolyCollection|LineCollection)_\d+"')
 
 
 def _svg_markup(fig, salt: str) -> str:
@@ -353,8 +376,13 @@ def to_svg(trace: Trace, *, salt: str) -> str:
 
 def svg_batch(traces: list[Trace], salts: list[str]) -> list[str]:
     """Several drawings on one :class:`Sketcher` (a unit of work for a worker process)."""
-    sketcher = Sketcher()
-    return [sketcher.svg(t, salt=s) for t, s in zip(traces, salts)]
+    global _BATCH_SKETCHER
+    if _BATCH_SKETCHER is None:  # one figure per worker process, reused by every batch
+        _BATCH_SKETCHER = Sketcher()
+    return [_BATCH_SKETCHER.svg(t, salt=s) for t, s in zip(traces, salts)]
+
+
+_BATCH_SKETCHER: Sketcher | None = None
 
 
 def key_svg(*, width: float = WIDTH) -> str:

@@ -82,8 +82,12 @@ def _drawing_progress(total: int):
                     console=Console(stderr=True), transient=True)
 
 
-def write_report(path: Path, results, traces, *, source: str, workers: int = 1) -> None:
+def write_report(path: Path, results, traces, *, source: str, workers: int = 1,
+                 drawer=None) -> None:
     """Draw the traces and write the report page to ``path`` atomically.
+
+    ``drawer``, a :class:`~detector.outputs.html.Drawer` the traces were handed to as
+    they were made, finishes the drawings it began; else they are drawn here.
 
     Raises
     ------
@@ -96,12 +100,16 @@ def write_report(path: Path, results, traces, *, source: str, workers: int = 1) 
 
     progress = _drawing_progress(len(traces))
     if progress is None:
-        drawings = render_drawings(traces, workers=workers)
+        drawings = drawer.finish(traces) if drawer else render_drawings(traces, workers=workers)
     else:
         with progress:
             task = progress.add_task("draw", total=len(traces))
-            drawings = render_drawings(traces, workers=workers,
-                                       on_drawn=lambda: progress.advance(task))
+            if drawer is not None:
+                drawer.on_drawn = lambda: progress.advance(task)
+                drawings = drawer.finish(traces)
+            else:
+                drawings = render_drawings(traces, workers=workers,
+                                           on_drawn=lambda: progress.advance(task))
     page = render_report(results, drawings, source=source, key=P.key_svg() if traces else None)
     write_atomic(page.encode(), path)
 
@@ -144,6 +152,7 @@ def report(
     """Write the HTML report of a saved scan (the scanned files are read again for plots)."""
     from .cli import EXIT_INPUT, _demo_files, _fail
     from .outputs.drawings import Selection, retrace
+    from .outputs.html import Drawer
     from .sources.files import FileSource
 
     if bool(demo) == bool(paths):
@@ -155,8 +164,16 @@ def report(
         check_selection(selection, results)
         files = [_demo_files()[0]] if demo else list(paths)
         where = describe(["--demo"] if demo else [str(p) for p in files])
-        traces = retrace(FileSource(files), results, selection, where=where)
-        write_report(output, results, traces, source=where, workers=workers)
+        # with --workers, the plots are drawn on other processes while the series are
+        # read and traced here
+        drawer = Drawer(workers) if workers > 1 else None
+        try:
+            traces = retrace(FileSource(files), results, selection, where=where,
+                             on_trace=drawer.add if drawer else None)
+            write_report(output, results, traces, source=where, drawer=drawer)
+        finally:
+            if drawer is not None:
+                drawer.close()
     except InputError as exc:
         _fail(str(exc), EXIT_INPUT)
     n = sum(r.leak for r in results)

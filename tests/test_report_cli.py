@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+import detector
 from detector.cli import app
 
 runner = CliRunner()
@@ -221,3 +222,73 @@ def test_report_finds_series_by_name_when_the_files_are_in_another_order(small_f
     res = run("report", tmp_path / "r.json", other, small_fleet, "-o", tmp_path / "r.html")
     assert res.exit_code == 0, res.output
     assert sorted(plotted(tmp_path / "r.html")) == ['grow-a{team="x"}', 'grow-b{team="x"}']
+
+
+def _uneven_grouped_parquet(small_fleet, path):
+    """A grouped Parquet file of series of different lengths, over several row groups."""
+    frame = pd.read_csv(small_fleet)
+    parts = []
+    for k, n in enumerate((700, 2880, 1500, 40)):
+        f = frame[frame.series == ("grow-a", "grow-b", "flat", "grow-a")[k]].head(n).copy()
+        f["series"] = f["series"] + f"-{k}"
+        parts.append(f)
+    pd.concat(parts).to_parquet(path, index=False, row_group_size=1000)
+    return [len(p) for p in parts]
+
+
+def test_row_counts_place_series_like_a_plan_does(small_fleet, tmp_path):
+    """The rows a scan recorded per series locate them in a Parquet file exactly where a
+    pass over its key columns does; counts that are not the file's give no plan."""
+    from detector.sources import grouped
+    from detector.sources.files import FileSource
+
+    path = tmp_path / "uneven.parquet"
+    counts = _uneven_grouped_parquet(small_fleet, path)
+    read = grouped.plan(path, ["series", "team"])
+    hinted = grouped.plan_from_rows(path, ["series", "team"], counts)
+    np.testing.assert_array_equal(hinted.starts, read.starts)
+    np.testing.assert_array_equal(hinted.stops, read.stops)
+    assert grouped.plan_from_rows(path, ["series"], counts[:-1]) is None
+    assert grouped.plan_from_rows(path, ["series"], counts[:-1] + [counts[-1] + 1]) is None
+    source = FileSource([path, small_fleet])
+    every = list(source)
+    rows = counts + [None, None, None]  # the CSV file's series: not known
+    got = list(source.series_at([0, 3, 4, 6], rows=rows))
+    assert [p for p, _ in got] == [0, 3, 4, 6]
+    for p, s in got:
+        assert s.id == every[p].id
+        np.testing.assert_array_equal(s.values, every[p].values)
+
+
+def test_report_with_wrong_row_counts_still_draws_the_right_series(small_fleet, tmp_path):
+    """Results whose recorded rows do not fit the file (another file under the same name,
+    edited results) misplace the series: the report notices and plans the file."""
+    from detector.analysis.trace import trace
+    from detector.outputs.drawings import Selection, retrace
+    from detector.results import ScanResult
+    from detector.sources.files import FileSource
+
+    path = tmp_path / "uneven.parquet"
+    counts = _uneven_grouped_parquet(small_fleet, path)
+    every = list(FileSource([path]))
+    results = []
+    for s, n in zip(every, counts[::-1]):  # the right total, each count wrong
+        fields = detector.analyze(s).to_dict()
+        fields["evidence"]["input"]["n_input"] = n
+        results.append(ScanResult(s.id, fields))
+    traces = retrace(FileSource([path]), results, Selection(all=True))
+    assert list(traces) == [s.id for s in every]
+    # only the first series drawn, its count too small: it would be read cut short
+    results[0].fields["evidence"]["input"]["n_input"] = counts[0] - 100
+    results[1].fields["evidence"]["input"]["n_input"] = counts[1] + 100
+    for r, n in zip(results[2:], counts[2:]):
+        r.fields["evidence"]["input"]["n_input"] = n
+    for r in results:
+        r.fields["leak"] = r is results[0]
+    first = retrace(FileSource([path]), results, Selection())
+    assert list(first) == [every[0].id]
+    np.testing.assert_array_equal(first[every[0].id].t, trace(every[0], results[0].fields).t)
+    for s, r in zip(every, results):
+        expected = trace(s, r.fields)
+        np.testing.assert_array_equal(traces[s.id].t, expected.t)
+        np.testing.assert_array_equal(traces[s.id].hi, expected.hi)

@@ -16,7 +16,7 @@ each) are taken
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Iterator, Mapping, Sequence
+from typing import Callable, Iterable, Iterator, Mapping, Sequence
 
 from ..analysis.trace import Trace, trace
 from ..config import Config
@@ -110,24 +110,52 @@ class Keeper:
         return retrace(source, results, self.selection, self.config)
 
 
-def _by_position(source, results, selection, config) -> dict[str, Trace] | None:
+def _by_position(source, results, selection, config, on_trace) -> dict[str, Trace] | None:
     """The traces, reading only the wanted series when the source can give a series by its
     place (the results of a scan are in source order); None when it cannot, or when the
     series found there are not the ones of the results (other files, another order)."""
     if not hasattr(source, "series_at"):
         return None
     positions = [i for i, r in enumerate(results) if selection.wants(r)]
-    out: dict[str, Trace] = {}
-    for pos, series in source.series_at(positions):
-        result = results[pos]
-        if series.id != result.series:
-            return None
-        out[series.id] = trace(series, result.fields, config)
-    return out if len(out) == len(positions) else None
+    # the rows of each series, as the scan recorded them, place the series in a Parquet
+    # file without a pass over its key columns (a few seconds for 400 M rows); where the
+    # series found there are not the expected ones, the file is planned by reading
+    from ..sources.grouped import MisplacedRuns
+
+    rows = [_rows_of(r) for r in results]
+    for hint in (rows, None):
+        out: dict[str, Trace] = {}
+        try:
+            for pos, series in source.series_at(positions, rows=hint):
+                result = results[pos]
+                if series.id != result.series:
+                    return None
+                out[series.id] = _traced(series, result.fields, config, on_trace)
+        except MisplacedRuns:  # counts from another file: plan this one by reading it
+            continue
+        return out if len(out) == len(positions) else None
+    return None
+
+
+def _traced(series: Series, fields, config: Config, on_trace) -> Trace:
+    made = trace(series, fields, config)
+    if on_trace is not None:
+        on_trace(series.id, made)
+    return made
+
+
+def _rows_of(result: ScanResult) -> int | None:
+    """The data rows the series of ``result`` was read from (None when not recorded)."""
+    try:
+        n = result.fields["evidence"]["input"]["n_input"]
+    except (TypeError, KeyError):
+        return None
+    return int(n) if isinstance(n, int) and n > 0 else None
 
 
 def retrace(source: Iterable[Series], results: Sequence[ScanResult], selection: Selection,
-            config: Config | None = None, *, where: str = "the source") -> dict[str, Trace]:
+            config: Config | None = None, *, where: str = "the source",
+            on_trace: Callable[[str, Trace], None] | None = None) -> dict[str, Trace]:
     """Read ``source`` again and trace the wanted series of ``results``.
 
     Parameters
@@ -142,6 +170,10 @@ def retrace(source: Iterable[Series], results: Sequence[ScanResult], selection: 
     config : Config, optional
     where : str
         How to name the source in errors.
+    on_trace : callable, optional
+        Called with each series id and its trace as soon as it is made (to draw
+        while the next series are read: :class:`detector.outputs.html.Drawer`);
+        a series may be handed over twice when a first way of finding it fails.
 
     Returns
     -------
@@ -154,14 +186,14 @@ def retrace(source: Iterable[Series], results: Sequence[ScanResult], selection: 
     """
     config = config or Config()
     wanted: Mapping[str, ScanResult] = {r.series: r for r in results if selection.wants(r)}
-    out = _by_position(source, results, selection, config)
+    out = _by_position(source, results, selection, config, on_trace)
     if out is not None:
         return out
     out = {}
     for s in source:
         r = wanted.get(s.id)
         if r is not None and s.id not in out:
-            out[s.id] = trace(s, r.fields, config)
+            out[s.id] = _traced(s, r.fields, config, on_trace)
             if len(out) == len(wanted):
                 break
     missing = [sid for sid in wanted if sid not in out]

@@ -53,6 +53,103 @@ def _sort_key(result: ScanResult):
     return (ttl is None, ttl or 0.0, -(_num(result.get("score")) or 0.0), result.series)
 
 
+class Drawer:
+    """Draws traces into SVG markup, as they are handed over or all at the end.
+
+    With ``workers`` > 1 the drawings are made on that many processes while the
+    caller goes on (reading and tracing the next series): each batch of
+    :data:`BATCH` traces is sent off as soon as it is complete. With one worker
+    everything is drawn here, in :meth:`finish`, on one reused figure.
+
+    Parameters
+    ----------
+    workers : int
+        Processes to draw on (1: in this process).
+    on_drawn : callable, optional
+        Called after each drawing is done (progress).
+
+    Examples
+    --------
+    >>> drawer = Drawer(workers=2)                                  # doctest: +SKIP
+    >>> traces = retrace(source, results, selection, on_trace=drawer.add)  # doctest: +SKIP
+    >>> svgs = drawer.finish(traces)                                # doctest: +SKIP
+    """
+
+    def __init__(self, workers: int = 1, on_drawn: Callable[[], None] | None = None):
+        self.workers = workers
+        self.on_drawn = on_drawn
+        self._traces: dict[str, Trace] = {}
+        self._salts: dict[str, str] = {}
+        self._pending: list[str] = []
+        self._sent: list[tuple[list[str], Any]] = []
+        self._pool = None
+
+    def add(self, series: str, trace: Trace) -> None:
+        """Hand over the trace of ``series`` (a series handed over again is drawn once)."""
+        if series in self._traces:
+            return
+        self._salts[series] = f"s{len(self._traces)}"  # ids unique in the page
+        self._traces[series] = trace
+        if self.workers > 1:
+            self._pending.append(series)
+            if len(self._pending) >= BATCH:
+                self._send()
+
+    def _send(self) -> None:
+        from . import plot
+
+        if not self._pending:
+            return
+        if self._pool is None:
+            import multiprocessing as mp
+            from concurrent.futures import ProcessPoolExecutor
+
+            self._pool = ProcessPoolExecutor(max_workers=self.workers,
+                                             mp_context=mp.get_context("spawn"))
+        batch, self._pending = self._pending, []
+        future = self._pool.submit(plot.svg_batch, [self._traces[s] for s in batch],
+                                   [self._salts[s] for s in batch])
+        self._sent.append((batch, future))
+
+    def close(self) -> None:
+        """Stop the worker processes (drawings not yet made are dropped)."""
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
+
+    def finish(self, traces: Mapping[str, Trace] | None = None) -> dict[str, str]:
+        """The markup of every trace handed over (and of ``traces``), in their order.
+
+        Returns
+        -------
+        dict of str to str
+            Series id -> ``<svg>...</svg>``.
+        """
+        from . import plot
+
+        for series, trace in (traces or {}).items():
+            self.add(series, trace)
+        order = list(traces) if traces is not None else list(self._traces)
+        out: dict[str, str] = {}
+        try:
+            self._send()
+            for batch, future in self._sent:
+                for series, svg in zip(batch, future.result()):
+                    out[series] = svg
+                    if self.on_drawn is not None:
+                        self.on_drawn()
+        finally:
+            self.close()
+        sketcher = None
+        for series in order:
+            if series not in out:
+                sketcher = sketcher or plot.Sketcher()
+                out[series] = sketcher.svg(self._traces[series], salt=self._salts[series])
+                if self.on_drawn is not None:
+                    self.on_drawn()
+        return {series: out[series] for series in order}
+
+
 def render_drawings(traces: Mapping[str, Trace], *, workers: int = 1,
                     on_drawn: Callable[[], None] | None = None) -> dict[str, str]:
     """SVG markup of every trace, drawn here or on ``workers`` processes.
@@ -61,7 +158,8 @@ def render_drawings(traces: Mapping[str, Trace], *, workers: int = 1,
     ----------
     traces : mapping of series id to Trace
     workers : int
-        Processes to draw on (1: in this process).
+        Processes to draw on (1: in this process); fewer than ``2 * BATCH``
+        drawings are always made here.
     on_drawn : callable, optional
         Called after each drawing (progress).
 
@@ -70,33 +168,8 @@ def render_drawings(traces: Mapping[str, Trace], *, workers: int = 1,
     dict of str to str
         Series id -> ``<svg>...</svg>``.
     """
-    from . import plot
-
-    items = list(traces.items())
-    salts = [f"s{i}" for i in range(len(items))]
-    out: dict[str, str] = {}
-    if workers <= 1 or len(items) < 2 * BATCH:
-        sketcher = plot.Sketcher()
-        for (sid, tr), salt in zip(items, salts):
-            out[sid] = sketcher.svg(tr, salt=salt)
-            if on_drawn is not None:
-                on_drawn()
-        return out
-    import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor
-
-    # one contiguous share per process: each draws on one figure of its own, reused
-    bounds = [round(k * len(items) / workers) for k in range(workers + 1)]
-    with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
-        futures = [(items[a:b], pool.submit(plot.svg_batch, [t for _, t in items[a:b]],
-                                            salts[a:b]))
-                   for a, b in zip(bounds, bounds[1:]) if b > a]
-        for batch, fut in futures:
-            for (sid, _), svg in zip(batch, fut.result()):
-                out[sid] = svg
-                if on_drawn is not None:
-                    on_drawn()
-    return out
+    workers = workers if len(traces) >= 2 * BATCH else 1
+    return Drawer(workers, on_drawn).finish(traces)
 
 
 def render_report(results: Sequence[ScanResult], drawings: Mapping[str, str], *,

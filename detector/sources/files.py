@@ -106,7 +106,8 @@ class FileSource:
             else:
                 yield from grouped.stream(path, the_plan)
 
-    def series_at(self, positions: Iterable[int]) -> Iterator[tuple[int, Series]]:
+    def series_at(self, positions: Iterable[int], *,
+                  rows: Sequence[int | None] | None = None) -> Iterator[tuple[int, Series]]:
         """The series at ``positions`` of the iteration order (0-based), in that order.
 
         What a report needs after a scan: the few series it draws, found by their
@@ -118,6 +119,12 @@ class FileSource:
         ----------
         positions : iterable of int
             0-based positions among all the series of all the files.
+        rows : sequence of int or None, optional
+            Data rows of every series, in iteration order (None where unknown), as a
+            scan's results record them (``n_input``). Where they add up to a Parquet
+            file's rows, that file's series are found from them instead of by a pass
+            over its key columns; the caller must check that the series found are the
+            ones it expects (counts from another file would place them wrongly).
 
         Yields
         ------
@@ -131,7 +138,8 @@ class FileSource:
         for path in self.paths:
             if w >= len(wanted):
                 return
-            the_plan = self._plan(path)
+            the_plan = self._plan_from_rows(path, rows, first) if rows is not None else None
+            the_plan = the_plan or self._plan(path)
             if the_plan is not None and the_plan.fmt == "parquet":
                 n = int(the_plan.starts.size)
                 mine = []
@@ -147,6 +155,27 @@ class FileSource:
                     yield first, s
                     w += 1
                 first += 1
+
+    @staticmethod
+    def _plan_from_rows(path: Path, rows: Sequence[int | None], first: int
+                        ) -> grouped.Plan | None:
+        """The plan of the Parquet file ``path`` from the row counts of its series, which
+        begin at ``rows[first]``; None when they do not make up the file exactly."""
+        if path.is_dir() or grouped.file_format(path) != "parquet":
+            return None
+        keys = grouped.key_columns(grouped.column_names(path))
+        if keys is None:
+            return None
+        import pyarrow.parquet as pq
+
+        total = pq.ParquetFile(path).metadata.num_rows
+        counts, have = [], 0
+        for n in rows[first:]:
+            if n is None or have >= total:
+                break
+            counts.append(int(n))
+            have += int(n)
+        return grouped.plan_from_rows(path, keys, counts) if have == total else None
 
     def units(self, rows: int = UNIT_ROWS) -> Iterator[grouped.RowSpan | SeriesBatch]:
         """Picklable units of work of about ``rows`` samples, in file order.

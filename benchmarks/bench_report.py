@@ -179,16 +179,19 @@ def main(argv=None):
                 b = command(scan + [str(tmp / "b.json"), "--report", str(tmp / "b.html")])
                 scan_line = (f"At scan time (5-min fleet, `--workers 2`, one run each): "
                              f"`detector scan` {a:.0f} s, with `--report` {b:.0f} s "
-                             f"(+{b - a:.1f} s for {flagged} plots: the workers read the "
+                             f"({b - a:+.1f} s for {flagged} plots, one run each, so within "
+                             "the noise of a scan of this length: the workers read the "
                              "files themselves, so the flagged series are read again, alone; "
                              "a serial scan traces them as they pass instead).")
                 print(scan_line, flush=True)
     lines += ["", "Where the time of one serial report goes (in one process, warm): "
               + "; ".join(detail) + ".", "", scan_line, "",
               "`detector report` reads again only the flagged series (the results hold no "
-              "samples; a grouped Parquet file gives each one alone, after a pass over its "
-              "key column to find where each series is); `--workers 2` draws on two "
-              "processes, which pays only when a second core is free."]
+              "samples; a grouped Parquet file gives each one alone: the rows each series "
+              "had, which the results record, say where it is, and only the row groups "
+              "holding a flagged series are decoded, up to its last row); `--workers 2` "
+              "draws on two processes while the main one reads and traces the next "
+              "series, which pays only when a second core is free."]
     if not opts.no_write:
         write_section("report", "\n".join(lines))
 

@@ -270,6 +270,7 @@ def scan(
     report: R.ReportFile = None,
     plot_all: R.PlotAll = False,
     plot: R.PlotSeries = None,
+    test_run: R.TestRun = False,
     # diagnosis: events beside the onset, rules of practice beside the verdict
     events: D.EventsFiles = None,
     kube_events: D.KubeEvents = None,
@@ -278,7 +279,6 @@ def scan(
 ):
     """Scan series for memory leaks; one result per series."""
     local = dict(locals())
-    from .config import Config
     from .fleet import run
     from .outputs.journal import Journal, journal_path, read_journal
     from .outputs.openmetrics import render_openmetrics
@@ -306,7 +306,8 @@ def scan(
     kind = executor.value if executor else ("processes" if workers > 1 else "serial")
     # --- HTML report (cli_report): checked now, traces kept as the scan goes
     R.check_options(report, plot_all, plot)
-    keeper = R.keeper(report, plot_all, plot, parallel=kind != "serial")
+    config = R.config_of(test_run)
+    keeper = R.keeper(report, plot_all, plot, parallel=kind != "serial", config=config)
 
     results = []
     journal = None
@@ -354,7 +355,7 @@ def scan(
         # (2) the fleet runner
         progress = _progress()
         stream = run(keeper.watch(source) if keeper else source, limits=limits,
-                     config=Config(), executor=kind, workers=workers, scheduler=scheduler,
+                     config=config, executor=kind, workers=workers, scheduler=scheduler,
                      done=done, diagnosis=diagnosis,
                      on_result=keeper.on_result if keeper else None)
         if progress is not None:

@@ -30,6 +30,21 @@ PlotSeries = Annotated[Optional[List[str]], typer.Option(
     "--plot", metavar="SERIES", rich_help_panel=PANEL,
     help="Plot this series too (its id, or its name before '{'); repeatable.")]
 
+TestRun = Annotated[bool, typer.Option(
+    "--test-run",
+    help="Each series is one test run of a process, from its start to its exit (minutes "
+         "at 1 s in CI): judge runs from 2 minutes, and do not judge the exit at the end "
+         "(detector.Config.for_test_runs()). Give it to 'report' and 'plot' too when the "
+         "scan had it.")]
+
+
+def config_of(test_run: bool):
+    """The thresholds for ``--test-run`` or the defaults."""
+    from .config import Config
+
+    return Config.for_test_runs() if test_run else Config()
+
+
 #: Suffixes the results of a scan can be read back from, and their format.
 RESULT_FORMATS = {".json": "json", ".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 
@@ -61,14 +76,14 @@ def describe(inputs: list[str]) -> str:
     return "the bundled demo fleet" if inputs == ["--demo"] else ", ".join(inputs)
 
 
-def keeper(report: Path | None, plot_all: bool, plot: list[str] | None, *, parallel: bool):
+def keeper(report: Path | None, plot_all: bool, plot: list[str] | None, *, parallel: bool,
+           config=None):
     """A :class:`~detector.outputs.drawings.Keeper` for the scan, or None without --report."""
     if report is None:
         return None
-    from .config import Config
     from .outputs.drawings import Keeper, Selection
 
-    return Keeper(Selection(plot_all, tuple(plot or ())), Config(), parallel=parallel)
+    return Keeper(Selection(plot_all, tuple(plot or ())), config, parallel=parallel)
 
 
 def _drawing_progress(total: int):
@@ -148,6 +163,7 @@ def report(
     plot: PlotSeries = None,
     workers: int = typer.Option(1, "--workers", "-w", min=1,
                                 help="Processes to draw the plots on."),
+    test_run: TestRun = False,
 ):
     """Write the HTML report of a saved scan (the scanned files are read again for plots)."""
     from .cli import EXIT_INPUT, _demo_files, _fail
@@ -168,8 +184,8 @@ def report(
         # read and traced here
         drawer = Drawer(workers) if workers > 1 else None
         try:
-            traces = retrace(FileSource(files), results, selection, where=where,
-                             on_trace=drawer.add if drawer else None)
+            traces = retrace(FileSource(files), results, selection, config_of(test_run),
+                             where=where, on_trace=drawer.add if drawer else None)
             write_report(output, results, traces, source=where, drawer=drawer)
         finally:
             if drawer is not None:
@@ -191,6 +207,7 @@ def plot(
                                               "before '{'); needed when it holds several."),
     limit: Optional[str] = typer.Option(None, "--limit",
                                         help="Memory limit, e.g. 2GiB, for time-to-limit."),
+    test_run: TestRun = False,
 ):
     """Analyse one series and draw the verdict on it (the drawing of the HTML report)."""
     from .cli import EXIT_INPUT, EXIT_LEAK, EXIT_OK, _fail, parse_size
@@ -204,7 +221,7 @@ def plot(
     if not has_matplotlib():
         _fail("plots need matplotlib: pip install 'detector[plot]'", EXIT_INPUT)
     try:
-        result = draw_one(path, output, series=series, limit=size)
+        result = draw_one(path, output, series=series, limit=size, config=config_of(test_run))
     except InputError as exc:
         _fail(str(exc), EXIT_INPUT)
     from .outputs.explain import verdict_sentence
@@ -213,10 +230,10 @@ def plot(
     raise typer.Exit(EXIT_LEAK if result.leak else EXIT_OK)
 
 
-def draw_one(path: Path, output: Path, *, series: str | None, limit: float | None):
+def draw_one(path: Path, output: Path, *, series: str | None, limit: float | None,
+             config=None):
     """Read, analyse and draw one series of ``path``; returns its ScanResult."""
     from .analysis.trace import trace
-    from .config import Config
     from .fleet import analyze_series
     from .outputs import plot as P
     from .outputs.drawings import matches
@@ -234,9 +251,9 @@ def draw_one(path: Path, output: Path, *, series: str | None, limit: float | Non
         what = f"no series named {series!r}" if series else "no series"
         shown = ", ".join(ids[:3]) + (", ..." if len(ids) > 3 else "")
         raise InputError(what + (f" (it holds {shown})" if ids else ""), source=str(path))
-    result = analyze_series(chosen, limit=limit)
+    result = analyze_series(chosen, limit=limit, config=config)
     if result.fields is None:
         raise InputError(result.error or "analysis failed", source=chosen.id)
-    P.save(trace(chosen, result.fields, Config()), output,
+    P.save(trace(chosen, result.fields, config), output,
            title=f"{chosen.id}   {P.caption(result.fields)}")
     return result

@@ -125,6 +125,12 @@ class Config:
     score_steepness : float
         Steepness of the score's logistic map of the deciding margin.
         Default 2.
+    process_exit : bool
+        The series is one run of a process that ends where the series ends (a
+        test run in CI): a collapse below half of the highest value so far within
+        the last tenth of the samples is the process exiting, not a restart or a
+        release, and the samples from there on are not judged. Default False;
+        :meth:`for_test_runs` sets it.
     """
 
     min_samples: int = 30
@@ -160,6 +166,7 @@ class Config:
     restart_baseline_spread: float = 0.3
     min_leaking_lifetimes: int = 3
     score_steepness: float = 2.0
+    process_exit: bool = False
 
     def __post_init__(self):
         for f in fields(self):
@@ -180,6 +187,29 @@ class Config:
             raise ValueError(f"Config.max_bins must be >= 16, got {self.max_bins}")
         if self.min_floor_points < 4:
             raise ValueError(f"Config.min_floor_points must be >= 4, got {self.min_floor_points}")
+
+    @classmethod
+    def for_test_runs(cls, **changes) -> "Config":
+        """Thresholds for a test run: minutes of samples (at 1 s, say) from a process's
+        start to its exit.
+
+        Judges runs from 2 minutes (``min_duration``), growth that lasts 2 minutes
+        (``min_leak_duration``; 20 % of the run when that is shorter), and cuts the
+        process's exit at the end (``process_exit``). Everything else is as by
+        default: growth must still be significant, a few percent of the level and
+        clear of the noise.
+
+        Parameters
+        ----------
+        **changes
+            Further fields to set.
+
+        Returns
+        -------
+        Config
+        """
+        return cls(**{"min_duration": 120.0, "min_leak_duration": 120.0,
+                      "process_exit": True, **changes})
 
     def replace(self, **changes) -> "Config":
         """A copy with ``changes`` applied (validated)."""

@@ -27,7 +27,7 @@ from . import lookalikes
 from .floor import floor_points
 from .regularise import bin_series
 from .replicates import judge_replicates
-from .restarts import find_lifetimes
+from .restarts import find_lifetimes, process_exit
 from .seasonality import DAY, Period, find_period
 from .verdict import benign_pattern, judge_lifetime, leak_pattern
 
@@ -114,6 +114,23 @@ def _missing_reason(series: Series, config: Config, timed: bool) -> str | None:
     return None
 
 
+def without_exit(series: Series, config: Config) -> tuple[Series, tuple[float, int] | None]:
+    """``series`` without its process's exit at the end, when ``config.process_exit``
+    (:func:`.restarts.process_exit`); with the exit's unix seconds and the number of
+    samples cut, or None when nothing is cut."""
+    if not config.process_exit:
+        return series, None
+    ok = np.flatnonzero(np.isfinite(series.values))
+    at = process_exit(series.values[ok])
+    if at is None:
+        return series, None
+    cut = int(ok[at])
+    exit_time = float(series.timestamps[cut])
+    kept = _build(series.id, series.timestamps[:cut].copy(), series.values[:cut].copy(),
+                  series.labels)
+    return kept, (exit_time, series.values.shape[0] - cut)
+
+
 def _clean(series: Series, config: Config) -> tuple[Series, int]:
     if not config.negative_is_missing:
         return series, 0
@@ -142,6 +159,11 @@ def judge(series: Series, *, limit: float | None, config: Config, timed: bool = 
     if n_neg:
         evidence["notes"].append(f"{n_neg} negative values treated as missing")
         evidence["input"]["n_negative"] = n_neg
+    clean, exited = without_exit(clean, config)
+    if exited is not None:
+        evidence["input"]["process_exit"] = exited[0]
+        evidence["notes"].append(f"the process exited at {exited[0]:.0f} (unix s): the last "
+                                 f"{exited[1]} samples are not judged")
     missing = _missing_reason(clean, config, timed)
     if missing:
         evidence["insufficient"] = missing

@@ -137,6 +137,24 @@ def find_lifetimes(t: np.ndarray, v: np.ndarray, config: Config, *,
     return Lifetimes(t[kept + 1].astype(float), bounds, peaks)
 
 
+def process_exit(v: np.ndarray) -> int | None:
+    """Where a run ends with its process's exit: the first of the last tenth of the
+    samples ``v`` (finite, in time order) that is below half of the highest value so
+    far; None when there is none (or fewer than 10 samples).
+
+    For a series known to be one run of one process (``Config.process_exit``): its
+    memory collapses when the process exits, and what follows is teardown, not a
+    restart or a release.
+    """
+    n = v.shape[0]
+    if n < 10:
+        return None
+    k = max(1, n // 10)
+    high = np.maximum.accumulate(v)[n - k:]
+    low = np.flatnonzero(v[n - k:] < 0.5 * high)
+    return int(n - k + low[0]) if low.size else None
+
+
 def drop_events(v: np.ndarray, cand: np.ndarray, horizon: int) -> np.ndarray:
     """One event per run of nearby drop candidates: the largest one-step drop in the run.
 

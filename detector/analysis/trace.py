@@ -165,6 +165,9 @@ def trace(series: Series, report: Report | Mapping[str, Any], config: Config | N
     if config.negative_is_missing and np.any(values < 0):
         values = np.where(values < 0, np.nan, values)
         series = _build(series.id, series.timestamps.copy(), values, series.labels)
+    from .pipeline import without_exit
+
+    series, _ = without_exit(series, config)  # the samples after the exit were not judged
     ok = np.isfinite(series.values)
     lifetimes = find_lifetimes(series.timestamps[ok], series.values[ok], config)
     floor_t, floor_y, floor_k, floor_method = _floors(series, lifetimes, config)

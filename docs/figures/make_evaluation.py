@@ -204,7 +204,11 @@ def injected_section(seed: int = 0, data=None) -> list[str]:
             f"(virtual memory at 1 s for about 9 minutes): `tdcsarvControl` leaks in "
             f"revisions 377208 and 382396 ({mt['n_leaking']} leaking series) and not in the "
             f"fixed 387927; the other processes (unlabelled, flat by inspection) count as "
-            f"healthy.", "",
+            f"healthy. Ours runs as a CI job checking its test runs would call it, with "
+            f"`Config.for_test_runs()` (`--test-run`: runs from 2 minutes, the process's exit "
+            f"at the end not judged); the baselines have no such setting. The leak of "
+            f"382396 is one step of 64 MiB (2 %) in a 3 GB process, which ours reads as a "
+            f"level shift.", "",
             "| detector | precision | recall | F1 | FPR | flagged |", "|---|---:|---:|---:|---:|---|"]
     for r in mt["results"]:
         flagged = mt["flagged"][r["detector"]]

@@ -34,8 +34,8 @@ TestRun = Annotated[bool, typer.Option(
     "--test-run",
     help="Each series is one test run of a process, from its start to its exit (minutes "
          "at 1 s in CI): judge runs from 2 minutes, and do not judge the exit at the end "
-         "(detector.Config.for_test_runs()). Give it to 'report' and 'plot' too when the "
-         "scan had it.")]
+         "(detector.Config.for_test_runs()). 'report' also finds it in the results of a "
+         "scan that had it.")]
 
 
 def config_of(test_run: bool):

@@ -82,7 +82,7 @@ def test_a_flat_test_run_is_not_a_leak():
 def test_a_run_without_an_exit_is_judged_whole():
     t, v = test_run(exit_=False)
     r = detector.analyze(v, t, config=Config.for_test_runs())
-    assert r.leak and "process_exit" not in r.evidence["input"]
+    assert r.leak and r.evidence["input"]["process_exit"] is None
 
 
 def test_for_test_runs_keeps_the_other_defaults_and_takes_changes():
@@ -109,6 +109,17 @@ def test_cli_test_run(tmp_path):
                               "-o", str(tmp_path / "r.html")])
     assert res.exit_code == 0, res.output
     assert 'data-series="run"' in (tmp_path / "r.html").read_text()
+    # the results say the scan judged test runs: the report's trace cuts the exit without
+    # being told, so the floor it draws is the one judged
+    from detector.analysis.trace import trace
+    from detector.series import Series
+
+    series = Series.from_arrays(v, t, id="run")
+    fields = rows.iloc[0].to_dict()
+    told = trace(series, fields, Config.for_test_runs())
+    untold = trace(series, fields)
+    np.testing.assert_array_equal(untold.floor_t, told.floor_t)
+    assert told.floor_t.max() < t[-12]
     res = runner.invoke(app, ["plot", str(path), "--test-run", "-o", str(tmp_path / "p.svg")])
     assert res.exit_code == 1 and "Leak" in res.stdout, res.output
 

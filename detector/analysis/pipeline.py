@@ -160,8 +160,9 @@ def judge(series: Series, *, limit: float | None, config: Config, timed: bool = 
         evidence["notes"].append(f"{n_neg} negative values treated as missing")
         evidence["input"]["n_negative"] = n_neg
     clean, exited = without_exit(clean, config)
+    if config.process_exit:  # a test run (its trace cuts the exit too): when it exited
+        evidence["input"]["process_exit"] = exited[0] if exited is not None else None
     if exited is not None:
-        evidence["input"]["process_exit"] = exited[0]
         evidence["notes"].append(f"the process exited at {exited[0]:.0f} (unix s): the last "
                                  f"{exited[1]} samples are not judged")
     missing = _missing_reason(clean, config, timed)

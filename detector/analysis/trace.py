@@ -167,6 +167,9 @@ def trace(series: Series, report: Report | Mapping[str, Any], config: Config | N
         series = _build(series.id, series.timestamps.copy(), values, series.labels)
     from .pipeline import without_exit
 
+    judged_input = evidence.get("input") if isinstance(evidence.get("input"), Mapping) else {}
+    if "process_exit" in judged_input and not config.process_exit:
+        config = config.replace(process_exit=True)  # judged as a test run
     series, _ = without_exit(series, config)  # the samples after the exit were not judged
     ok = np.isfinite(series.values)
     lifetimes = find_lifetimes(series.timestamps[ok], series.values[ok], config)

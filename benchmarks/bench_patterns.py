@@ -8,6 +8,7 @@ Usage::
 (40,320 per series):
 
 * every pattern of the synthetic generator (seeds 0, 1, 2; the median over them), and
+* the same synthetic patterns sampled every 5 minutes (2,016 samples; figures only), and
 * the injected real set: real Alibaba and Exathlon backgrounds (5-min and 1-min
   samples), plain and with each injected leak shape (seed 0, the first two of each),
   interpolated onto 40,320 points over their own span,
@@ -39,22 +40,25 @@ import detector  # noqa: E402
 N = 40_320
 STEP = 15.0
 
+#: The other sampling users have: a week at 5 minutes (figures only, no target).
+N_5MIN, STEP_5MIN = 2_016, 300.0
 
-def synthetic_cases():
+
+def synthetic_cases(n: int = N, step: float = STEP):
     """(name, [(t, v, limit), ...]) per generator pattern, seeds 0-2."""
     from detector.evaluate.synthetic import PATTERNS, generate
 
     for p in PATTERNS:
         series = []
         for seed in range(3):
-            g = generate(p, seed=seed, interval=STEP, duration=N * STEP)
+            g = generate(p, seed=seed, interval=step, duration=n * step)
             series.append((g.timestamps, g.values, g.limit))
         yield p, series
 
 
 def injected_cases(per_shape: int = 2):
     """(name, [(t, v, None), ...]) per injected shape and the plain backgrounds, each
-    series interpolated onto N points over its own span (None when the data is absent)."""
+    series interpolated onto N points over its own span (nothing when the data is absent)."""
     from detector.evaluate import injected
 
     try:
@@ -98,6 +102,12 @@ def main(argv=None):
             print(f"{name:<28} analyze {ours * 1e3:7.1f} ms   kendalltau+OLS {other * 1e3:6.1f} ms"
                   f"   ({', '.join(verdicts)})", flush=True)
     median = statistics.median(r[1] for r in rows)
+    five = []
+    for name, series in synthetic_cases(N_5MIN, STEP_5MIN):
+        ours, other, verdicts = time_case(series, opts.repeats)
+        five.append((name, ours, other, verdicts))
+        print(f"5 min: {name:<21} analyze {ours * 1e3:7.1f} ms   kendalltau+OLS "
+              f"{other * 1e3:6.1f} ms", flush=True)
     lines = ["## analyze on every shape (`benchmarks/bench_patterns.py`)", "",
              machine_description(), "",
              f"A week at 15 s ({N:,} samples a series): every synthetic pattern (median over "
@@ -120,6 +130,12 @@ def main(argv=None):
               f"- [{'x' if slowest[1] <= 3 * median else ' '}] no shape slower than 3x the "
               f"median: slowest {slowest[0]}, {slowest[1] * 1e3:.0f} ms "
               f"({slowest[1] / median:.1f}x)"]
+    lines += ["", f"The same patterns sampled every 5 minutes (a week, {N_5MIN:,} samples; "
+              "no target: the fixed cost of the stages weighs more on a short series):", "",
+              "| pattern | analyze | kendalltau + OLS | patterns found |", "|---|---:|---:|---|"]
+    for name, ours, other, verdicts in five:
+        lines.append(f"| {name} | {ours * 1e3:.1f} ms | {other * 1e3:.1f} ms | "
+                     f"{', '.join(verdicts)} |")
     text = "\n".join(lines)
     print(text)
     if not opts.no_write:

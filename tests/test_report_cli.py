@@ -292,3 +292,16 @@ def test_report_with_wrong_row_counts_still_draws_the_right_series(small_fleet, 
         expected = trace(s, r.fields)
         np.testing.assert_array_equal(traces[s.id].t, expected.t)
         np.testing.assert_array_equal(traces[s.id].hi, expected.hi)
+
+
+def test_drawing_while_tracing_gives_the_serial_page(demo, tmp_path):
+    """--workers 2 draws on other processes as the series are traced; the page is the
+    serial one (same drawings, same ids), but for the time it was made."""
+    d, _ = demo
+    pages = []
+    for extra in ([], ["--workers", "2"]):
+        out = tmp_path / f"p{len(extra)}.html"
+        res = run("report", d / "results.json", "--demo", "-o", out, "--plot-all", *extra)
+        assert res.exit_code == 0, res.output
+        pages.append(re.sub(r"report made [0-9T:\-]+Z", "", out.read_text()))
+    assert pages[0] == pages[1]

@@ -113,18 +113,19 @@ def write_report(path: Path, results, traces, *, source: str, workers: int = 1,
     from .outputs import write_atomic
     from .outputs.html import render_drawings, render_report
 
+    def draw(on_drawn=None):
+        if drawer is None:
+            return render_drawings(traces, workers=workers, on_drawn=on_drawn)
+        drawer.on_drawn = on_drawn
+        return drawer.finish(traces)
+
     progress = _drawing_progress(len(traces))
     if progress is None:
-        drawings = drawer.finish(traces) if drawer else render_drawings(traces, workers=workers)
+        drawings = draw()
     else:
         with progress:
             task = progress.add_task("draw", total=len(traces))
-            if drawer is not None:
-                drawer.on_drawn = lambda: progress.advance(task)
-                drawings = drawer.finish(traces)
-            else:
-                drawings = render_drawings(traces, workers=workers,
-                                           on_drawn=lambda: progress.advance(task))
+            drawings = draw(lambda: progress.advance(task))
     page = render_report(results, drawings, source=source, key=P.key_svg() if traces else None)
     write_atomic(page.encode(), path)
 

@@ -35,6 +35,7 @@ from .verdict import benign_pattern, judge_lifetime, leak_pattern
 #: Completed lifetimes judged as replicates of the current one: the most recent ones.
 MAX_JUDGED_LIFETIMES = 24
 
+
 def analyze(values, timestamps=None, *, limit=None, config: Config | None = None,
             series_id: str = "series") -> Report:
     """Decide whether a memory series is leaking, and say why.

@@ -22,7 +22,7 @@ import numpy as np
 
 from ..config import Config
 from ..report import Report
-from ..series import Series, _build
+from ..series import Series
 from .floor import floor_points
 from .regularise import bin_series
 from .restarts import find_lifetimes
@@ -161,12 +161,9 @@ def trace(series: Series, report: Report | Mapping[str, Any], config: Config | N
     if fields.get("verdict") not in ("leak", "no_leak"):
         return Trace(**base)
 
-    values = series.values
-    if config.negative_is_missing and np.any(values < 0):
-        values = np.where(values < 0, np.nan, values)
-        series = _build(series.id, series.timestamps.copy(), values, series.labels)
-    from .pipeline import without_exit
+    from .pipeline import _clean, without_exit
 
+    series, _ = _clean(series, config)  # as judged: negative values are missing
     judged_input = evidence.get("input") if isinstance(evidence.get("input"), Mapping) else {}
     if "process_exit" in judged_input and not config.process_exit:
         config = config.replace(process_exit=True)  # judged as a test run

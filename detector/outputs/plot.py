@@ -326,8 +326,7 @@ class Sketcher:
             ax.dataLim = Bbox.null()
             ax.ignore_existing_data_limits = True
             ax.set_autoscale_on(True)
-            draw(trace, ax)
-            ax.autoscale_view()
+            draw(trace, ax)  # settles the view (_draw_grid)
         return _svg_markup(self._fig, salt)
 
 

@@ -166,16 +166,7 @@ class FileSource:
         keys = grouped.key_columns(grouped.column_names(path))
         if keys is None:
             return None
-        import pyarrow.parquet as pq
-
-        total = pq.ParquetFile(path).metadata.num_rows
-        counts, have = [], 0
-        for n in rows[first:]:
-            if n is None or have >= total:
-                break
-            counts.append(int(n))
-            have += int(n)
-        return grouped.plan_from_rows(path, keys, counts) if have == total else None
+        return grouped.plan_from_rows(path, keys, rows[first:])
 
     def units(self, rows: int = UNIT_ROWS) -> Iterator[grouped.RowSpan | SeriesBatch]:
         """Picklable units of work of about ``rows`` samples, in file order.

@@ -181,9 +181,9 @@ def plan(path: str | Path, keys: list[str]) -> Plan:
                     reason=f"cannot be read in batches ({exc})")
 
 
-def plan_from_rows(path: str | Path, keys: list[str], rows: list[int]) -> Plan | None:
-    """The plan of a Parquet file whose series are known to hold ``rows`` rows each, in
-    file order (a scan's results say so: ``n_input``), without reading the key columns.
+def plan_from_rows(path: str | Path, keys: list[str], rows) -> Plan | None:
+    """The plan of a Parquet file from the row counts of its series, in file order (a
+    scan's results record them: ``n_input``), without reading the key columns.
 
     Parameters
     ----------
@@ -191,15 +191,17 @@ def plan_from_rows(path: str | Path, keys: list[str], rows: list[int]) -> Plan |
         A long-format Parquet file.
     keys : list of str
         Its key columns.
-    rows : list of int
-        Data rows of each series, in file order.
+    rows : iterable of int or None
+        Data rows of each series from the file's first one on; may go on past the
+        file's last series (those of the files after it), None where not known.
 
     Returns
     -------
     Plan or None
-        None when the counts cannot be the file's (they do not add up to its rows):
-        plan it by reading instead. The series found at a planned place must still
-        be checked against the one expected there.
+        From the counts that add up to the file's rows exactly; None when no run of
+        counts from the first does (an unknown or non-positive count comes first, or
+        they step over the total): plan the file by reading instead. The plan is not
+        ``verified``: :func:`load_runs` checks each run it reads.
     """
     import pyarrow.parquet as pq
 
@@ -207,12 +209,17 @@ def plan_from_rows(path: str | Path, keys: list[str], rows: list[int]) -> Plan |
         n_rows = pq.ParquetFile(path).metadata.num_rows
     except (pa.ArrowInvalid, OSError) as exc:
         raise InputError(f"cannot read Parquet: {exc}", source=str(path)) from None
-    counts = np.asarray(rows, dtype=np.int64)
-    if counts.size == 0 or (counts <= 0).any() or int(counts.sum()) != n_rows:
+    counts, have = [], 0
+    for n in rows:
+        if n is None or n <= 0 or have >= n_rows:
+            break
+        counts.append(int(n))
+        have += int(n)
+    if not counts or have != n_rows:
         return None
-    stops = np.cumsum(counts)
-    return Plan(str(path), "parquet", tuple(keys), stops - counts, stops, grouped=True,
-                verified=False)
+    stops = np.cumsum(np.asarray(counts, dtype=np.int64))
+    return Plan(str(path), "parquet", tuple(keys), stops - np.asarray(counts), stops,
+                grouped=True, verified=False)
 
 
 class MisplacedRuns(ValueError):

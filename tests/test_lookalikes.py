@@ -127,6 +127,60 @@ def test_short_oom_kill_loop_is_a_restart_loop():
     assert detector.analyze(v1, t1).pattern != "restart_loop"
 
 
+def test_oom_loop_over_a_falling_background_is_a_loop():
+    """Each life climbs about 1.3 GB to its kill while the rest of the process sinks by
+    0.7 GB over the window, so the peaks fall: less than half of what a life gains, which
+    is a loop over a falling background, not a load that wanes."""
+    t, v = oom_loop([1.5, 1.8, 1.6, 1.7, 1.9, 1.6])
+    v = v - 0.7e9 * (t - t[0]) / (t[-1] - t[0])
+    rep = detector.analyze(v, t)
+    assert rep.leak and rep.pattern == "restart_loop", rep.evidence["decision"]
+    peaks = np.array(rep.evidence["lifetimes"]["peaks"][:-1])
+    assert np.median(peaks[3:]) < np.median(peaks[:3])  # the peaks do fall
+
+
+def test_peaks_hold_allows_a_fall_below_half_a_lifetimes_gain():
+    from detector.analysis.replicates import _peaks_hold
+
+    peaks = np.array([100.0, 100.0, 80.0, 80.0])  # falls by 20
+    assert not _peaks_hold(peaks)  # slack max(0.1 * 20, 0.05 * 100) = 5
+    assert not _peaks_hold(peaks, rise=39.0)  # half of the gain: 19.5 < 20
+    assert _peaks_hold(peaks, rise=41.0)
+    assert _peaks_hold(np.array([80.0, 80.0, 100.0, 100.0]))  # rising peaks always hold
+
+
+def jvm_restart_loop(seed, lives_s=(560, 470, 620, 600, 450, 300), cycle=30.0):
+    """A JVM heap at 1 s killed in a loop: a GC sawtooth of ``cycle`` seconds whose live
+    set (the floor) climbs with uptime from 0.3 to 1.5 GB, back to 0.3 GB at each kill.
+    Returns (t, v, kill times)."""
+    rng = np.random.default_rng(seed)
+    ts, vs, kills, t0 = [], [], [], 1.7e9
+    for life in lives_s:
+        t = np.arange(life, dtype=float)
+        phase = (t + rng.uniform(0, cycle)) % cycle
+        vs.append(0.3e9 + 1.2e9 * t / max(lives_s) + 0.5e9 * phase / cycle
+                  + rng.normal(0, 5e6, t.size))
+        ts.append(t0 + t)
+        t0 += life
+        kills.append(t0)
+    return np.concatenate(ts), np.concatenate(vs), np.array(kills[:-1])
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_restarts_under_a_gc_sawtooth_are_placed_at_the_kill(seed):
+    """The restarts are found in the floor of the GC cycles, whose cells are wider than a
+    cycle; each is placed at the first sample that falls halfway to the new floor, not
+    at the low of the cell after it (up to a cycle and a half later, which leaves the
+    start of the next life at the end of the last one and hides the loop)."""
+    t, v, kills = jvm_restart_loop(seed)
+    lt = find_lifetimes(t, v, Config())
+    assert lt.cycle == pytest.approx(30.0, rel=0.1)
+    assert lt.restarts.size == kills.size
+    assert np.max(np.abs(lt.restarts - kills)) <= 0.25 * 30.0
+    rep = detector.analyze(v, t)
+    assert rep.leak and rep.pattern == "restart_loop", rep.evidence["decision"]
+
+
 def test_drops_on_a_clock_are_a_schedule_not_kills():
     """The same climb-and-drop, once with drops every 24 h exactly (a daily load or a
     cron restart) and once with lives of varying length (kills when memory runs out)."""

@@ -237,8 +237,17 @@ def _restarts_of_the_floor(t: np.ndarray, v: np.ndarray, gc: Lifetimes,
         return gc
 
     def on_raw(split: Lifetimes) -> Lifetimes:
-        # each restart: the first raw sample of the floor cell after the drop
-        first = [int(where[np.searchsorted(tf, r)]) for r in split.restarts]
+        # each restart: the first raw sample after the floor point before the drop that
+        # falls below halfway down to the floor point after it. The cells are wider than
+        # a GC cycle, so the low of the cell after the drop may come several collections
+        # after the kill; the samples in between belong to the new lifetime
+        first = []
+        for r in split.restarts:
+            j = int(np.searchsorted(tf, r))
+            a, b = int(where[j - 1]), int(where[j])
+            mid = 0.5 * (f[j - 1] + f[j])
+            below = np.flatnonzero(v[a + 1:b + 1] < mid)
+            first.append(a + 1 + int(below[0]) if below.size else b)
         starts = np.concatenate(([0], first))
         ends = np.concatenate((first, [v.shape[0]]))
         bounds = [(float(t[a]), float(t[b - 1])) for a, b in zip(starts, ends)]

@@ -183,6 +183,32 @@ def test_the_trend_is_the_theil_sen_line_of_the_floor(demo_traces):
     assert checked >= 5
 
 
+def test_a_weighed_regime_without_a_leak_draws_its_slope_on_its_own_stretch():
+    """A flat floor that sags and climbs back (a recovery, no leak): the report has no
+    onset, but its slope is that of the climb back, so the trend is drawn from the
+    climb's onset (``evidence.regime.onset``), not across the window, and an
+    independent Theil-Sen fit of the floor there lies inside its interval."""
+    rng = np.random.default_rng(3)
+    interval = 300.0
+    n = int(3 * 86400 / interval)
+    t = 1.7e9 + interval * np.arange(n)
+    v = 100 + rng.normal(0, 0.5, n)
+    dip, fall = int(0.75 * n), 24
+    v[dip:dip + fall] = 100 - 12 * np.linspace(0, 1, fall) + rng.normal(0, 0.5, fall)
+    rest = n - dip - fall
+    v[dip + fall:] = 88 + 12.4 * np.linspace(0, 1, rest) + rng.normal(0, 0.5, rest)
+    rep = detector.analyze(v, t)
+    assert not rep.leak and rep.onset is None
+    onset = rep.evidence["regime"]["onset"]
+    assert t[dip] < onset < t[-1]
+    tr = trace(Series.from_arrays(v, t, id="sag"), rep)
+    assert tr.trend_start == onset
+    sel = (tr.floor_t >= tr.trend_start) & (tr.floor_t <= tr.trend_end)
+    slope = stats.theilslopes(tr.floor_y[sel], tr.floor_t[sel])[0]
+    a, b = tr.trend_slope_interval
+    assert a - (b - a) <= slope <= b + (b - a), (slope, (a, b))
+
+
 def test_projection_reaches_the_limit_when_the_report_says(demo_traces):
     n = 0
     for s, rep, tr in demo_traces:

@@ -138,6 +138,7 @@ class Regime:
     def stats(self) -> dict:
         """The numbers behind the regime, JSON-serialisable."""
         return {"floor_points": self.n_points, "regime_points": int(self.y.size),
+                "onset": float(self.onset) if self.found and self.onset is not None else None,
                 "noise_sigma": self.sigma, "growth": self.growth,
                 "duration": self.duration, "plateau": self.plateau,
                 "releases": self.releases, "rising_segments": self.rising,

@@ -175,6 +175,10 @@ def trace(series: Series, report: Report | Mapping[str, Any], config: Config | N
     onset = _number(fields.get("onset"))
     if onset is None:
         onset = _number(evidence.get("resolved_onset"))
+    if onset is None and isinstance(evidence.get("regime"), Mapping):
+        # no leak, but a growth regime was weighed: its slope is that stretch's, not the
+        # whole lifetime's (a climb back from a dip drawn across a week misleads)
+        onset = _number(evidence["regime"].get("onset"))
     current = lifetimes.bounds[-1]
     start = max(onset, current[0]) if onset is not None else current[0]
     end = _number(evidence.get("growth_end")) or current[1]

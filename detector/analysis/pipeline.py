@@ -33,7 +33,7 @@ from .verdict import benign_pattern, judge_lifetime, leak_pattern
 
 
 #: Completed lifetimes judged as replicates of the current one: the most recent ones.
-MAX_JUDGED_LIFETIMES = 24
+MAX_JUDGED_LIFETIMES = 8
 
 
 def analyze(values, timestamps=None, *, limit=None, config: Config | None = None,
@@ -220,8 +220,9 @@ def judge(series: Series, *, limit: float | None, config: Config, timed: bool = 
     reference = None
     lives = [b[1] - b[0] for b in lifetimes.bounds[:-1]]
     judged_from = min(min_duration, 0.5 * float(np.median(lives))) if lives else 0.0
-    # the most recent lifetimes are the replicates of the current one (a day of hourly
-    # restarts is plenty; judging all of a week's 160 costs seconds)
+    # the most recent lifetimes are the replicates of the current one (eight of them make
+    # a pooled test of thousands of pairs; each costs ~20 ms, and a week of hourly restarts
+    # has 160)
     for bounds in lifetimes.bounds[:-1][-MAX_JUDGED_LIFETIMES:]:
         # a completed lifetime ends at its drop: what it reached is not compared with
         # the lifetime before (a loop's lives all climb to the same kill)

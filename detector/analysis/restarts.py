@@ -237,17 +237,24 @@ def _restarts_of_the_floor(t: np.ndarray, v: np.ndarray, gc: Lifetimes,
         return gc
 
     def on_raw(split: Lifetimes) -> Lifetimes:
-        # each restart: the first raw sample after the floor point before the drop that
-        # falls below halfway down to the floor point after it. The cells are wider than
-        # a GC cycle, so the low of the cell after the drop may come several collections
-        # after the kill; the samples in between belong to the new lifetime
+        # each restart: the first of two raw samples in a row, after the last floor point
+        # of the old lifetime, below a quarter of the way down from it to the floor point
+        # after the drop. The cells are wider than a GC cycle, so the low of the cell
+        # after the drop may come a cycle or more after the kill: the samples in between
+        # belong to the new lifetime, however high in its first cycle it began. When the
+        # floor point before the drop is itself already that far down (the low of the
+        # cell holding the kill came after it), the old lifetime's last one is the one
+        # before
         first = []
         for r in split.restarts:
             j = int(np.searchsorted(tf, r))
-            a, b = int(where[j - 1]), int(where[j])
-            mid = 0.5 * (f[j - 1] + f[j])
-            below = np.flatnonzero(v[a + 1:b + 1] < mid)
-            first.append(a + 1 + int(below[0]) if below.size else b)
+            i = j - 1
+            if i > 0 and f[i] < f[i - 1] - 0.25 * (f[i - 1] - f[j]):
+                i -= 1
+            a, b = int(where[i]), int(where[j])
+            below = v[a + 1:min(b + 2, v.shape[0])] < f[i] - 0.25 * (f[i] - f[j])
+            held = np.flatnonzero(below[:-1] & below[1:])
+            first.append(a + 1 + int(held[0]) if held.size and a + 1 + held[0] <= b else b)
         starts = np.concatenate(([0], first))
         ends = np.concatenate((first, [v.shape[0]]))
         bounds = [(float(t[a]), float(t[b - 1])) for a, b in zip(starts, ends)]

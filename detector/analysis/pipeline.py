@@ -237,8 +237,12 @@ def judge(series: Series, *, limit: float | None, config: Config, timed: bool = 
         reference = float(np.percentile(fl.y, 90)) if (
             long_enough and settled and not verdict.leak and fl.y.size >= 3) else None
     current, floor = judge_one(current_bounds, bins, reference_high=reference)
+    # the clock of the restarts is read from every lifetime long enough to be judged, not
+    # only from those judged (the first began with the window, not with a restart)
+    clock_starts = [b[0] for b in lifetimes.bounds[:-1] if b[1] - b[0] >= judged_from]
     reps = judge_replicates(completed, floors, current, floor, lifetimes.peaks, level=level,
-                            config=config, limit=limit)
+                            config=config, limit=limit,
+                            restarts=clock_starts[1:] + [current_bounds[0]])
     restart_loop = reps.restart_loop.holds
     growth_real = current.growth_real or restart_loop
 

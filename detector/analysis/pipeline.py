@@ -220,6 +220,9 @@ def judge(series: Series, *, limit: float | None, config: Config, timed: bool = 
     reference = None
     lives = [b[1] - b[0] for b in lifetimes.bounds[:-1]]
     judged_from = min(min_duration, 0.5 * float(np.median(lives))) if lives else 0.0
+    # every completed lifetime long enough to judge, judged or not: they give the clock of
+    # the restarts and a loop's onset
+    long_lives = [b for b in lifetimes.bounds[:-1] if b[1] - b[0] >= judged_from]
     # the most recent lifetimes are the replicates of the current one (eight of them make
     # a pooled test of thousands of pairs; each costs ~20 ms, and a week of hourly restarts
     # has 160)
@@ -237,12 +240,10 @@ def judge(series: Series, *, limit: float | None, config: Config, timed: bool = 
         reference = float(np.percentile(fl.y, 90)) if (
             long_enough and settled and not verdict.leak and fl.y.size >= 3) else None
     current, floor = judge_one(current_bounds, bins, reference_high=reference)
-    # the clock of the restarts is read from every lifetime long enough to be judged, not
-    # only from those judged (the first began with the window, not with a restart)
-    clock_starts = [b[0] for b in lifetimes.bounds[:-1] if b[1] - b[0] >= judged_from]
+    # the first long lifetime began with the window (or a short one), not with a restart
     reps = judge_replicates(completed, floors, current, floor, lifetimes.peaks, level=level,
                             config=config, limit=limit,
-                            restarts=clock_starts[1:] + [current_bounds[0]])
+                            restarts=[b[0] for b in long_lives[1:]] + [current_bounds[0]])
     restart_loop = reps.restart_loop.holds
     growth_real = current.growth_real or restart_loop
 
@@ -274,9 +275,7 @@ def judge(series: Series, *, limit: float | None, config: Config, timed: bool = 
         slope = current.slope if climbing or not rising else float(np.median(rising))
         slope_interval = current.regime.slope_interval if climbing else (math.nan, math.nan)
         # the loop began with the first lifetime long enough to judge, judged or not
-        first = next((b for b in lifetimes.bounds[:-1] if b[1] - b[0] >= judged_from),
-                     lifetimes.bounds[0])
-        onset = float(first[0])
+        onset = float((long_lives or lifetimes.bounds)[0][0])
     else:
         margin = current.margin
         slope = current.slope

@@ -78,8 +78,8 @@ class Replicates:
 def judge_replicates(completed: list[LifetimeVerdict], floors: list[Floor],
                      current: LifetimeVerdict, current_floor: Floor, peaks: np.ndarray, *,
                      level: float, config: Config,
-                     limit: float | None = None,
-                     restarts: list[float] | None = None) -> Replicates:
+                     restarts: list[float],
+                     limit: float | None = None) -> Replicates:
     """Judge the completed lifetimes together with the current one.
 
     Parameters
@@ -99,14 +99,13 @@ def judge_replicates(completed: list[LifetimeVerdict], floors: list[Floor],
     config : Config
         ``alpha``, ``min_relative_growth``, ``restart_loop_min_coverage``,
         ``min_leaking_lifetimes``.
+    restarts : list of float
+        Unix seconds where each lifetime long enough to be judged began with a restart,
+        the current one's last, for the clock: all of them, also when only the most
+        recent lifetimes are judged.
     limit : float, optional
         The memory limit (value units): lifetimes whose peaks reach
         :data:`AT_LIMIT` of it were killed there, even when the kills keep a clock.
-    restarts : list of float, optional
-        Unix seconds where each lifetime long enough to be judged began with a restart,
-        the current one's last, for the clock: all of them, also when only the most
-        recent lifetimes are judged. Default: the starts of ``completed`` after the
-        first (which began with the window) and of ``current``.
 
     Returns
     -------
@@ -115,9 +114,6 @@ def judge_replicates(completed: list[LifetimeVerdict], floors: list[Floor],
     leaking = [v for v in completed if v.leak]
     coverage = [_coverage(v) for v in leaking]
     median_cov = float(np.median(coverage)) if coverage else None
-    # the first lifetime began with the window, not with a restart
-    if restarts is None:
-        restarts = [v.bounds[0] for v in completed[1:]] + [current.bounds[0]]
     clock = _on_a_clock(restarts)
     clocked = clock[0]
     loop_checks = _loop_checks(completed, floors, current, current_floor, peaks, clock,

@@ -164,7 +164,7 @@ def robust_noise(y: np.ndarray, lag: int = 3) -> float:
     return sigma
 
 
-def trend_test(y: np.ndarray, plain=None) -> tuple[float, float, float]:
+def trend_test(y: np.ndarray, plain=None, memo: dict | None = None) -> tuple[float, float, float]:
     """One-sided Mann-Kendall test for an upward trend, corrected for autocorrelation.
 
     The variance of S is inflated by the Hamed-Rao factor n/n* (from the
@@ -172,7 +172,10 @@ def trend_test(y: np.ndarray, plain=None) -> tuple[float, float, float]:
     deflated: negative autocorrelation, or a factor the correction cannot
     estimate, leaves the plain tie-corrected variance (a conservative test).
 
-    ``plain``, the uncorrected ``mann_kendall(y)``, is reused when given.
+    ``plain``, the uncorrected ``mann_kendall(y)``, is reused when given. ``memo``
+    (a dict the caller keeps while one floor is judged) holds the results by the
+    memory ``y`` occupies: the climb, the long-run trend's starts and the growth
+    checks test stretches of the same floor array, often the same stretch.
 
     Returns
     -------
@@ -184,6 +187,11 @@ def trend_test(y: np.ndarray, plain=None) -> tuple[float, float, float]:
 
     from ..kernels import mann_kendall
 
+    if memo is not None:
+        key = (y.__array_interface__["data"][0], y.shape[0], y.strides[0])
+        if key not in memo:
+            memo[key] = trend_test(y, plain)
+        return memo[key]
     if y.shape[0] < 4 or np.ptp(y) == 0:
         return 1.0, 0.0, 1.0
     plain = mann_kendall(y) if plain is None else plain
@@ -300,7 +308,8 @@ def find_regime(floor: Floor, *, level: float, config: Config,
 
 
 def find_trend(floor: Floor, *, level: float, config: Config,
-               segmented: tuple | None = None, only_significant: bool = False) -> Regime:
+               segmented: tuple | None = None, only_significant: bool = False,
+               memo: dict | None = None) -> Regime:
     """The long-run trend of a lifetime's floor: from the segment boundary where an upward
     trend has the strongest evidence (largest autocorrelation-corrected Mann-Kendall z) to
     the end. Its growth is the Theil-Sen rise over that stretch, so brief dips and partial
@@ -309,7 +318,7 @@ def find_trend(floor: Floor, *, level: float, config: Config,
     Parameters and result as :func:`find_regime` (``kind="trend"``). With
     ``only_significant``, a floor on which no start can reach ``Config.alpha`` (the
     uncorrected test bounds the corrected one) gives no trend at once: for callers that
-    use the trend only when it is a leak.
+    use the trend only when it is a leak. ``memo``: see :func:`trend_test`.
     """
     from scipy.special import ndtr
 
@@ -341,7 +350,7 @@ def find_trend(floor: Floor, *, level: float, config: Config,
         mk, bound = plain[c]
         if bound < best_z or bound <= 0:
             break
-        _, z, _ = trend_test(y_all[c:], plain=mk)
+        _, z, _ = trend_test(y_all[c:], plain=mk, memo=memo)
         if z > best_z or (z == best_z and best is not None and c < best and z > 0):
             best, best_z = c, z
     if best is None:
@@ -477,7 +486,8 @@ def _partial_release(segs: list, up: list, down: list, k: int, y: np.ndarray,
 
 
 def growth_checks(regime: Regime, *, level: float, swing: float, period: float | None,
-                  lifetime: tuple[float, float], config: Config) -> list[Check]:
+                  lifetime: tuple[float, float], config: Config,
+                  memo: dict | None = None) -> list[Check]:
     """The evidence that a regime's growth is real: significant, sizeable, sustained.
 
     Parameters
@@ -495,6 +505,8 @@ def growth_checks(regime: Regime, *, level: float, swing: float, period: float |
     lifetime : (float, float)
         First and last unix seconds of the lifetime.
     config : Config
+    memo : dict, optional
+        Trend tests already made on this floor (see :func:`trend_test`).
 
     Returns
     -------
@@ -504,7 +516,7 @@ def growth_checks(regime: Regime, *, level: float, swing: float, period: float |
         ``Config.min_leak_duration``;
         all hold for real growth.
     """
-    p, z, inflation = trend_test(regime.y)
+    p, z, inflation = trend_test(regime.y, memo=memo)
     checks = [Check("significant", z > 0 and p < config.alpha, p, config.alpha,
                     f"Mann-Kendall p = {p:.2g} (Hamed-Rao variance x{inflation:.2g}), "
                     f"z = {z:.2f}; needs p < {config.alpha:g} and z > 0")]

@@ -154,11 +154,13 @@ def judge_lifetime(floor: Floor, *, level: float, swing: float, period: float | 
     -------
     LifetimeVerdict
     """
+    memo = {}  # trend tests of stretches of this floor: the climb's, the trend's starts
+
     def judged(regime):
         if not regime.found:
             return LifetimeVerdict(regime, bounds=bounds)
         growth = growth_checks(regime, level=level, swing=swing, period=period,
-                               lifetime=bounds, config=config)
+                               lifetime=bounds, config=config, memo=memo)
         vetoes = [lookalikes.warmup(regime, config),
                   lookalikes.recovery(regime, reference_high, config),
                   lookalikes.level_shift(regime),
@@ -173,7 +175,7 @@ def judge_lifetime(floor: Floor, *, level: float, swing: float, period: float | 
     # (the trend is used only when it leaks: starts that cannot be significant are not
     # worked out)
     trend = judged(find_trend(floor, level=level, config=config, segmented=segmented,
-                              only_significant=True))
+                              only_significant=True, memo=memo))
     if trend.leak:
         return replace(trend, other=climb)
     return replace(climb, other=trend)

@@ -316,9 +316,10 @@ def find_trend(floor: Floor, *, level: float, config: Config,
     releases inside it weigh as little as any other point.
 
     Parameters and result as :func:`find_regime` (``kind="trend"``). With
-    ``only_significant``, a floor on which no start can reach ``Config.alpha`` (the
-    uncorrected test bounds the corrected one) gives no trend at once: for callers that
-    use the trend only when it is a leak. ``memo``: see :func:`trend_test`.
+    ``only_significant``, a floor on which no start reaches ``Config.alpha`` gives no
+    trend, and the search stops as soon as no start left can (the uncorrected test bounds
+    the corrected one): for callers that use the trend only when it is a leak, which a
+    trend that is not significant never is. ``memo``: see :func:`trend_test`.
     """
     from scipy.special import ndtr
 
@@ -343,17 +344,17 @@ def find_trend(floor: Floor, *, level: float, config: Config,
             mk = mann_kendall(y)
             if mk.var_s > 0:
                 plain[c] = (mk, mk_z(float(mk.s), float(mk.var_s)))
-    if only_significant and not any(ndtr(-z) < config.alpha for _, z in plain.values()):
-        return Regime(False, kind="trend", **common)
     best, best_z = None, 0.0
     for c in sorted(plain, key=lambda c: (-plain[c][1], c)):
         mk, bound = plain[c]
         if bound < best_z or bound <= 0:
             break
+        if only_significant and not ndtr(-bound) < config.alpha:
+            break  # neither this start nor any after it can be significant
         _, z, _ = trend_test(y_all[c:], plain=mk, memo=memo)
         if z > best_z or (z == best_z and best is not None and c < best and z > 0):
             best, best_z = c, z
-    if best is None:
+    if best is None or (only_significant and not ndtr(-best_z) < config.alpha):
         return Regime(False, kind="trend", **common)
     from ..kernels import theil_sen
 

@@ -1,0 +1,59 @@
+"""The long-run trend of a lifetime's floor (``detector.analysis.growth.find_trend``).
+
+``judge_lifetime`` asks for the trend only to see whether it is a leak, and a trend that is
+not significant never is: with ``only_significant`` the search may stop as soon as no start
+left can be significant. These tests hold that shortcut to the full search on the same
+floors: it must find the same trend whenever the full search's is significant, and none
+otherwise.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from detector import Config
+from detector.analysis.floor import Floor
+from detector.analysis.growth import find_trend, segment_floor, trend_test
+
+
+def floors(seed: int, count: int):
+    """Floors of every kind the search meets: flat or rising, white or autocorrelated
+    noise, steps, releases, warm-ups, 20 to 400 points."""
+    rng = np.random.default_rng(seed)
+    for _ in range(count):
+        n = int(rng.integers(20, 401))
+        t = 1.7e9 + 300.0 * np.arange(n)
+        u = np.linspace(0, 1, n)
+        phi = rng.choice([0.0, 0.5, 0.9])
+        e = np.zeros(n)
+        shocks = rng.normal(0, 1, n)
+        for i in range(n):  # AR(1) noise: what the Hamed-Rao correction is for
+            e[i] = (phi * e[i - 1] if i else 0.0) + shocks[i]
+        shape = rng.choice(["flat", "ramp", "late", "warmup", "steps", "release"])
+        g = {"flat": 0 * u, "ramp": u, "late": np.maximum(0, u - 0.6) / 0.4,
+             "warmup": 1 - np.exp(-u / 0.1), "steps": np.floor(u * 4) / 4,
+             "release": u - 0.5 * (u > 0.7)}[shape]
+        y = 100.0 + rng.choice([0.0, 1.0, 3.0, 10.0]) * g + e
+        yield Floor(t, y, "bins", 300.0)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_only_significant_finds_the_trend_of_the_full_search_when_it_is_significant(seed):
+    config = Config()
+    found = missing = 0
+    for floor in floors(seed, 60):
+        segmented = segment_floor(floor, 100.0, config)
+        full = find_trend(floor, level=100.0, config=config, segmented=segmented)
+        short = find_trend(floor, level=100.0, config=config, segmented=segmented,
+                           only_significant=True, memo={})
+        significant = full.found and trend_test(full.y)[0] < config.alpha
+        assert short.found == significant
+        if significant:
+            found += 1
+            assert short.onset == full.onset
+            assert short.growth == full.growth
+            assert np.array_equal(short.y, full.y)
+        else:
+            missing += full.found
+    assert found >= 10 and missing >= 5  # both cases were met

@@ -189,9 +189,9 @@ def trend_test(y: np.ndarray, plain=None, memo: dict | None = None) -> tuple[flo
 
     if memo is not None:
         key = (y.__array_interface__["data"][0], y.shape[0], y.strides[0])
-        if key not in memo:
-            memo[key] = trend_test(y, plain)
-        return memo[key]
+        if key not in memo:  # the array is kept with its result: its memory cannot be
+            memo[key] = (trend_test(y, plain), y)  # freed and reused for other values
+        return memo[key][0]
     if y.shape[0] < 4 or np.ptp(y) == 0:
         return 1.0, 0.0, 1.0
     plain = mann_kendall(y) if plain is None else plain

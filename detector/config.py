@@ -71,6 +71,12 @@ class Config:
     warmup_late_share : float
         ...and a warm-up makes less than this share of its growth in the second
         half (block medians of the floor). Default 0.3.
+    warmup_new_high : float
+        ...and its end sets no new high: the 90th percentile of the last fifth
+        of the regime's floor tops that of the rest by less than this share of
+        the growth. Steady growth tops it by about 0.26, a plateau by about 0;
+        the default, 0.15, sits a little above the middle (a false alarm costs
+        more than a late one).
     convex_ratio : float
         Second-half / first-half rate above which growth is called convex.
         Default 1.8.
@@ -151,6 +157,7 @@ class Config:
     plateau_fraction: float = 0.15
     saturation_ratio: float = 0.3
     warmup_late_share: float = 0.3
+    warmup_new_high: float = 0.15
     convex_ratio: float = 1.8
     new_high_fraction: float = 0.25
     restart_loop_min_coverage: float = 0.5

@@ -442,3 +442,44 @@ def test_drop_events_and_restarts_match_the_naive_loops(seed):
     share = float(rng.uniform(0, 1))
     assert np.array_equal(restarts_among(v, events, ahead[events], share),
                           _naive_restarts(v, events, share, horizon))
+
+
+def cache_fill_then_release(seed, *, leak, days=8, interval=300.0):
+    """Machine memory in percent: a page cache fills in the first day (12 points), batch
+    memory is released for two days in the second half (5 points), and with ``leak`` the
+    floor climbs 8 points over the week under it all, so that the end tops every earlier
+    high."""
+    rng = np.random.default_rng(seed)
+    t = 1.7e9 + np.arange(0, days * 86400, interval)
+    u = (t - t[0]) / (t[-1] - t[0])
+    v = (40 + 12 * (1 - np.exp(-u / 0.06)) + (8 * u if leak else 0.0)
+         - 5 * ((u > 0.5) & (u < 0.8)) + rng.normal(0, 1.0, t.size))
+    return t, v
+
+
+def test_growth_that_keeps_setting_new_highs_after_a_fast_start_is_no_warmup():
+    """A fast start makes the halves of the growth look like a warm-up (the second climbs
+    far slower), and the release pulls the last fifth's median down; but a cache that has
+    filled stays at its level, and here the end tops every earlier high by a fifth of the
+    growth. Without the new-high clause of ``warmup`` 5 of these 12 are read as warm-ups."""
+    leaks = [detector.analyze(v, t) for t, v in
+             (cache_fill_then_release(seed, leak=True) for seed in range(12))]
+    assert [r.leak for r in leaks] == [True] * 12
+    # the same machine without the leak: the cache fills, the release comes back to the
+    # level held before it, and no new high is set: healthy
+    plain = [detector.analyze(v, t) for t, v in
+             (cache_fill_then_release(seed, leak=False) for seed in range(12))]
+    assert not any(r.leak for r in plain)
+
+
+def test_warmup_that_ends_on_its_plateau_is_still_a_warmup():
+    """The new-high clause measured on a regime: a cache filling to a plateau tops
+    nothing at its end; the same start followed by steady growth does."""
+    from detector.analysis.growth import late_high
+
+    u = np.linspace(0, 1, 300)
+    plateau = 10 * (1 - np.exp(-u / 0.1))
+    assert late_high(plateau, 10.0) < 0.01
+    steady = 10 * u
+    assert late_high(steady, 10.0) == pytest.approx(0.26, abs=0.01)
+    assert late_high(steady[:9], 10.0) is None and late_high(steady, 0.0) is None

@@ -40,19 +40,26 @@ READINGS = ("gc_sawtooth", "periodic_load", "scheduled_restarts", "partial_relea
 
 
 def warmup(regime: Regime, config: Config) -> Check:
-    """Growth that decelerates: the second half of the growing part climbs at less than
-    ``Config.saturation_ratio`` of the first half's rate, and makes less than
+    """Growth that decelerates to a plateau: the second half of the growing part climbs at
+    less than ``Config.saturation_ratio`` of the first half's rate, and makes less than
     ``Config.warmup_late_share`` of the growth (block medians: on a noisy floor a steady
-    leak's halves differ in slope by chance, not in where the growth was made)."""
-    ratio, late = regime.half_slope_ratio, regime.late_share
+    leak's halves differ in slope by chance, not in where the growth was made), and the
+    end sets no new high: the last fifth tops the rest by less than
+    ``Config.warmup_new_high`` of the growth (a cache that has filled stays at its
+    level; memory that keeps reaching new highs after a fast start is still growing)."""
+    ratio, late, high = regime.half_slope_ratio, regime.late_share, regime.late_high
     if ratio is None or late is None:
         return Check("warmup", False, late, config.warmup_late_share,
                      "too few points (or no rise in the first half) to compare the halves")
+    slows = (f"second half of the growth climbs at {ratio:.2f} x the first half's rate "
+             f"(saturating below {config.saturation_ratio:g}) and makes {late:.0%} of "
+             f"the growth (a warm-up makes less than {config.warmup_late_share:.0%})")
     matched = ratio < config.saturation_ratio and late < config.warmup_late_share
-    return Check("warmup", matched, late, config.warmup_late_share,
-                 f"second half of the growth climbs at {ratio:.2f} x the first half's rate "
-                 f"(saturating below {config.saturation_ratio:g}) and makes {late:.0%} of "
-                 f"the growth (a warm-up makes less than {config.warmup_late_share:.0%})")
+    if matched and high is not None and high >= config.warmup_new_high:
+        return Check("warmup", False, high, config.warmup_new_high,
+                     f"{slows}, but its last fifth tops the rest by {high:.2f} of the growth "
+                     f"(a warm-up's end tops it by less than {config.warmup_new_high:g})")
+    return Check("warmup", matched, late, config.warmup_late_share, slows)
 
 
 def recovery(regime: Regime, reference_high: float | None, config: Config) -> Check:

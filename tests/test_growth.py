@@ -57,3 +57,17 @@ def test_only_significant_finds_the_trend_of_the_full_search_when_it_is_signific
         else:
             missing += full.found
     assert found >= 10 and missing >= 5  # both cases were met
+
+
+def test_the_memo_gives_what_the_test_gives_on_every_stretch():
+    """``trend_test`` with a memo: stretches that share memory but not length or stride
+    are told apart, a repeated stretch is answered from the memo, and every answer is
+    the test's own."""
+    rng = np.random.default_rng(5)
+    y = np.cumsum(rng.normal(0, 1, 300)) + 0.05 * np.arange(300)
+    memo = {}
+    stretches = [y[2:], y[2:-1], y[2:], y[2::2], y[40:], y[2:]]
+    got = [trend_test(s, memo=memo) for s in stretches]
+    assert got == [trend_test(s.copy()) for s in stretches]
+    assert len(memo) == 4  # y[2:] tested once
+    assert len({g for g in got}) == 4

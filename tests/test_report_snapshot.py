@@ -21,7 +21,7 @@ def test_reports_equal_the_snapshot():
         f"{len(diff)} report fields differ from tests/data/report_snapshot.json (the code "
         "before the change). A speed change must change none; a detection change rewrites "
         "the file with `python tests/report_snapshot.py --write` and says why in its "
-        "commit:\n" + "\n".join(diff[:40]))
+        f"commit ({snap.versions()}):\n" + "\n".join(diff[:40]))
 
 
 def test_the_snapshot_covers_real_series_and_every_pattern():
@@ -51,3 +51,16 @@ def test_a_changed_verdict_is_named():
     for v in actual.values():
         v["slope"] = None if v["slope"] is None else v["slope"] * (1 + 1e-12)
     assert snap.differences(expected, actual) == []
+    # an onset one second later is a change, though 1e-9 of a unix time is 1.7 s
+    timed = next(k for k, v in expected.items() if v["onset"] is not None)
+    actual = json.loads(json.dumps(expected))
+    actual[timed]["onset"] += 1.0
+    assert snap.differences(expected, actual) == [
+        f"{timed}: onset was {expected[timed]['onset']!r}, now {actual[timed]['onset']!r}"]
+    # a field gone from the report, or NaN where there was none, is a change too
+    actual = json.loads(json.dumps(expected))
+    del actual[key]["period"]
+    actual[timed]["slope"] = float("nan")
+    assert sorted(snap.differences(expected, actual)) == sorted([
+        f"{key}: period is gone",
+        f"{timed}: slope was {expected[timed]['slope']!r}, now 'nan'"])

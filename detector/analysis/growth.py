@@ -80,8 +80,9 @@ class Regime:
         from its first fifth to its last (medians, so dips weigh little). About
         0.5 for steady growth, near 0 for a warm-up.
     late_high : float or None
-        How far the end of the regime tops what came before it
-        (:func:`late_high`): about 0.26 for steady growth, about 0 for a
+        How far the end of the regime tops what came before it, as a share of
+        ``growth`` (:func:`late_high`, over all the regime's points, a plateau
+        after the growth included): about 0.26 for steady growth, about 0 for a
         plateau.
     slope : float
         Theil-Sen slope over the regime (value units per second); over the
@@ -147,7 +148,8 @@ class Regime:
                 "noise_sigma": self.sigma, "growth": self.growth,
                 "duration": self.duration, "plateau": self.plateau,
                 "releases": self.releases, "rising_segments": self.rising,
-                "jumps_up": self.jumps_up, "half_slope_ratio": self.half_slope_ratio, "late_share": self.late_share,
+                "jumps_up": self.jumps_up, "half_slope_ratio": self.half_slope_ratio,
+                "late_share": self.late_share, "late_high": self.late_high,
                 "segments": self.segments}
 
 

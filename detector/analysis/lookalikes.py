@@ -57,8 +57,9 @@ def warmup(regime: Regime, config: Config) -> Check:
     matched = ratio < config.saturation_ratio and late < config.warmup_late_share
     if matched and high is not None and high >= config.warmup_new_high:
         return Check("warmup", False, high, config.warmup_new_high,
-                     f"{slows}, but its last fifth tops the rest by {high:.2f} of the growth "
-                     f"(a warm-up's end tops it by less than {config.warmup_new_high:g})")
+                     f"{slows}; but the 90th percentile of the regime's last fifth tops the "
+                     f"rest's by {high:.0%} of the growth (a warm-up's end, by less than "
+                     f"{config.warmup_new_high:.0%}): it still sets new highs")
     return Check("warmup", matched, late, config.warmup_late_share, slows)
 
 

@@ -40,7 +40,9 @@ class LifetimeVerdict:
     other : LifetimeVerdict or None
         The other reading of the floor that was considered and not chosen (the
         long-run trend when the local climb decided, or the climb when the trend
-        did).
+        did), for inspection; no report reads it. The trend is looked for only to
+        see whether it leaks, so when no start could be significant it is a
+        verdict without a regime.
     """
 
     regime: Regime

@@ -6,6 +6,8 @@ peak search of :func:`dominant_period` is a small numba kernel.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ._jit import kernel
@@ -67,6 +69,12 @@ def acf(x, nlags: int, *, missing: str = "raise") -> np.ndarray:
         y = np.where(ok, x - x[ok].sum() / count, 0.0)
     else:
         y = x - x.mean()
+    # scaled by a power of two so that the largest deviation lies in [0.5, 1): exact, so
+    # every later rounding is as without it, except that squares of tiny deviations
+    # (1e-159 and below) no longer fall into the subnormal range and lose their digits
+    top = float(np.abs(y).max())
+    if top > 0.0:
+        y = np.ldexp(y, -math.frexp(top)[1])
     # circular correlation over a padded length >= n + nlags has no wrap-around at
     # lags <= nlags: short lag ranges need a much shorter FFT than 2n - 1
     size = _fft.next_fast_len(n + nlags, real=True)

@@ -23,6 +23,17 @@ HEADER = (
 )
 
 
+def commit(path: Path | None = None) -> str:
+    """The short commit hash of the checkout at ``path`` (this one by default), or
+    ``"unknown"``."""
+    try:
+        done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                              text=True, cwd=path or RESULTS.parent, check=False)
+    except OSError:
+        return "unknown"
+    return done.stdout.strip() or "unknown"
+
+
 def machine_description() -> str:
     """One paragraph naming the machine, the date and the library versions."""
     cpu = platform.processor() or platform.machine()
@@ -40,14 +51,9 @@ def machine_description() -> str:
             versions.append(f"{pkg} {metadata.version(pkg)}")
         except metadata.PackageNotFoundError:
             pass
-    try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                                text=True, cwd=RESULTS.parent, check=False).stdout.strip()
-    except OSError:
-        commit = ""
     date = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     return (f"Run {date} on {cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-            f"{platform.system()} {platform.release()}; commit {commit or 'unknown'}; "
+            f"{platform.system()} {platform.release()}; commit {commit()}; "
             + ", ".join(versions) + ".")
 
 

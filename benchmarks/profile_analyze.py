@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks._results import machine_description  # noqa: E402
+from benchmarks._results import commit, machine_description  # noqa: E402
 
 DOC = ROOT / "docs" / "analyze-profile.md"
 
@@ -98,12 +98,6 @@ def profile(package_root: Path, repeats: int) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def commit_of(path: Path) -> str:
-    done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                          text=True, cwd=path, check=False)
-    return done.stdout.strip() or "unknown"
-
-
 def table(result: dict) -> list[str]:
     columns = [c for _, _, c in STAGES]
     lines = ["| shape | total | " + " | ".join(columns) + " | rest |",
@@ -129,7 +123,7 @@ def main(argv=None) -> int:
     runs.append(("Now", ROOT, profile(ROOT, opts.repeats)))
     lines = ["# Where `analyze` spends its time", "",
              "Written by `python benchmarks/profile_analyze.py"
-             + (f" --before <checkout of {commit_of(opts.before)}>" if opts.before else "")
+             + (f" --before <checkout of {commit(opts.before)}>" if opts.before else "")
              + "`. " + machine_description(), "",
              "Milliseconds per call, a week of 15 s samples (40,320), median over seeds 0-2 of "
              f"the median of {opts.repeats} calls. Each stage is timed where the pipeline calls "
@@ -142,7 +136,7 @@ def main(argv=None) -> int:
              "leak); *growth checks* test a regime (significance, size, duration); "
              "*lifetimes together* is the restart-loop and batch-work judgement.", ""]
     for title, path, result in runs:
-        lines += [f"## {title}: commit {commit_of(path)}", ""] + table(result) + [""]
+        lines += [f"## {title}: commit {commit(path)}", ""] + table(result) + [""]
     lines += ["## Reading it", "",
               "- One lifetime (plain growth, a daily load, a GC sawtooth) costs 5-10 ms, spread "
               "over every stage. The largest, *restarts* (2-4 ms), is mostly the two medians "

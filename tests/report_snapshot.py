@@ -137,8 +137,9 @@ def versions() -> str:
 
     from detector.evaluate.realdata import find_data_dir
 
+    data = find_data_dir()
     return (f"numpy {numpy.__version__}, scipy {scipy.__version__}, numba {numba.__version__}, "
-            f"real data {'at ' + str(find_data_dir()) if find_data_dir() else 'absent'}")
+            f"real data {'at ' + str(data) if data else 'absent'}")
 
 
 def dump(values: dict) -> str:

@@ -68,6 +68,28 @@ def nan_rolling(x: np.ndarray, window: int, func) -> np.ndarray:
             return func(view, axis=1)
 
 
+def nan_median3(x: np.ndarray) -> np.ndarray:
+    """Centred rolling median of 3 points ignoring NaN, edges shrunk: equal to
+    ``nan_rolling(x, 3, np.nanmedian)`` (a median of two is their mean; of none, NaN).
+
+    Vectorised over the three neighbours: numpy's ``nanmedian`` along short rows
+    goes through masked arrays and cost half a millisecond a lifetime.
+    """
+    n = x.shape[0]
+    if n <= 1:
+        return x.astype(float, copy=True)
+    a = np.concatenate(([np.nan], x[:-1]))
+    c = np.concatenate((x[1:], [np.nan]))
+    # all three finite: the middle one (NaN anywhere makes this NaN)
+    mid = np.maximum(np.minimum(a, x), np.minimum(np.maximum(a, x), c))
+    # otherwise the mean of the lowest and highest that are not NaN (one value: itself)
+    lo = np.fmin(np.fmin(a, x), c)
+    hi = np.fmax(np.fmax(a, x), c)
+    with np.errstate(invalid="ignore"):
+        pair = np.where(lo == hi, lo, (lo + hi) / 2.0)
+    return np.where(np.isnan(mid), pair, mid)
+
+
 def floor_points(bins: Bins, period: Period | None, cycle: float | None = None) -> Floor:
     """Floor points of ``bins`` (see module docstring).
 
@@ -80,7 +102,7 @@ def floor_points(bins: Bins, period: Period | None, cycle: float | None = None) 
         Length of a sawtooth cycle found from its drops (seconds), which may
         be shorter than two bins and so invisible to the period search.
     """
-    base = nan_rolling(bins.lo, 3, np.nanmedian)
+    base = nan_median3(bins.lo)
     t = bins.t
     m = len(bins)
     short = None

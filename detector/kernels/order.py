@@ -1,0 +1,105 @@
+"""Exact order statistics (median, percentiles) of long arrays, faster than a partition.
+
+``np.median`` and ``np.percentile`` partition the whole array (about 0.45 ms for a week
+of 15 s samples here, several times a series). These functions first bracket the
+wanted ranks with the quantiles of a strided sample, count what lies below and inside
+the bracket in two vectorised passes, and partition only the inside (a few percent of
+the array). The bracket never decides the answer: when the counts show a rank outside
+it (an unlucky sample), the whole array is partitioned as numpy would. The results are
+the same floats as numpy's (``median``: the mean of the two middle values for an even
+count; ``percentile``: numpy's default ``linear`` method, its interpolation formula
+included), which the tests check on random, tied, constant and tiny inputs.
+
+Plain numpy, no kernel to compile: these run on the default path, where every compiled
+kernel adds to the first call's time.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+#: Below this many values a plain partition is as fast as bracketing.
+BRACKET_MIN = 4096
+
+#: Values in the strided sample that sets the bracket.
+SAMPLE_SIZE = 1024
+
+
+def order_statistics(x: np.ndarray, ranks) -> np.ndarray:
+    """The ``ranks``-th smallest values of ``x`` (0-based), as ``np.partition`` gives them.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        1-D array of finite floats (any unit). Not modified.
+    ranks : sequence of int
+        0-based ranks, each in ``[0, len(x))``.
+
+    Returns
+    -------
+    numpy.ndarray
+        One value per rank, in the order given.
+    """
+    n = x.shape[0]
+    ranks = [int(k) for k in ranks]
+    if n < BRACKET_MIN:
+        part = np.partition(x, sorted(set(ranks)))
+        return part[ranks]
+    stride = n // SAMPLE_SIZE
+    sample = np.sort(x[::stride])
+    m = sample.shape[0]
+    lo_k, hi_k = min(ranks), max(ranks)
+    # +- 4 standard deviations of a sample quantile, and a little more for the stride
+    pad = 4.0 * math.sqrt(0.25 * m) + 2.0
+    i_lo = int(lo_k / n * m - pad)
+    i_hi = int(math.ceil((hi_k + 1) / n * m + pad))
+    lo = sample[i_lo] if i_lo > 0 else -math.inf
+    hi = sample[i_hi] if i_hi < m else math.inf
+    below = int(np.count_nonzero(x < lo)) if i_lo > 0 else 0
+    inside = x[(x >= lo) & (x <= hi)] if (i_lo > 0 or i_hi < m) else x.copy()
+    if below <= lo_k and hi_k < below + inside.shape[0]:
+        local = [k - below for k in ranks]
+        part = np.partition(inside, sorted(set(local)))
+        return part[local]
+    part = np.partition(x, sorted(set(ranks)))  # the bracket missed: the plain way
+    return part[ranks]
+
+
+def median(x: np.ndarray) -> float:
+    """``np.median(x)`` for a 1-D array of finite floats (the same float), NaN when empty."""
+    n = x.shape[0]
+    if n == 0:
+        return math.nan
+    if n % 2:
+        return float(order_statistics(x, [n // 2])[0])
+    a, b = order_statistics(x, [n // 2 - 1, n // 2])
+    return float((a + b) / 2.0)
+
+
+def percentiles(x: np.ndarray, qs) -> list[float]:
+    """``np.percentile(x, q)`` for each ``q`` in ``qs`` (percent, 0-100), numpy's default
+    ``linear`` method, for a 1-D array of finite floats; the same floats."""
+    n = x.shape[0]
+    if n == 0:
+        raise ValueError("percentiles of an empty array")
+    wanted = []
+    for q in qs:
+        virtual = (n - 1) * (float(q) / 100.0)
+        if virtual >= n - 1:
+            prev = nxt = n - 1
+        else:
+            prev = int(math.floor(virtual))
+            nxt = prev + 1
+        wanted.append((virtual, prev, nxt))
+    ranks = sorted({k for _, prev, nxt in wanted for k in (prev, nxt)})
+    values = dict(zip(ranks, order_statistics(x, ranks)))
+    out = []
+    for virtual, prev, nxt in wanted:
+        a, b = values[prev], values[nxt]
+        gamma = virtual - prev  # at the top a == b, and any gamma gives b
+        diff = b - a
+        # numpy's _lerp: from the nearer end, so that gamma = 1 gives b exactly
+        out.append(float(b - diff * (1 - gamma) if gamma >= 0.5 else a + diff * gamma))
+    return out

@@ -19,6 +19,7 @@ import math
 
 import numpy as np
 
+from .. import malloc
 from ..config import Config
 from ..errors import InputError
 from ..report import Report
@@ -69,6 +70,7 @@ def analyze(values, timestamps=None, *, limit=None, config: Config | None = None
     """
     import pandas as pd
 
+    malloc.tune()  # once per process: reuse the pages of freed arrays (see detector.malloc)
     config = config or Config()
     if not isinstance(config, Config):
         raise InputError(f"config must be a detector.Config, got {type(config).__name__}",
@@ -155,6 +157,7 @@ def _score(margin: float, config: Config) -> float:
 
 def judge(series: Series, *, limit: float | None, config: Config, timed: bool = True) -> Report:
     """Judge a validated series (see :func:`analyze`)."""
+    malloc.tune()
     evidence: dict = {"input": series.meta.to_dict(), "notes": series.meta.notes()}
     clean, n_neg = _clean(series, config)
     if n_neg:

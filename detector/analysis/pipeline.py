@@ -22,6 +22,7 @@ import numpy as np
 from .. import malloc
 from ..config import Config
 from ..errors import InputError
+from ..kernels import order
 from ..report import Report
 from ..series import Series, _build
 from . import lookalikes
@@ -214,7 +215,7 @@ def judge(series: Series, *, limit: float | None, config: Config, timed: bool = 
 
     # growth shorter than this never counts (a share of the window for short windows)
     min_duration = min(config.min_leak_duration, config.min_leak_fraction * window)
-    level = float(np.median(v_ok))
+    level = order.median(v_ok)
 
     # judge every lifetime; the completed ones together with the current. A completed
     # lifetime is judged when it is as long as growth must last, or (in a loop of short

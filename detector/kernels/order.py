@@ -20,8 +20,10 @@ import math
 
 import numpy as np
 
-#: Below this many values a plain partition is as fast as bracketing.
-BRACKET_MIN = 4096
+#: Below this many values a plain partition is faster than bracketing (measured on this
+#: machine: 82 against 65 us at 30,000 values of noise, 23 against 40 at 10,000; the
+#: partition, which copies, slows fourfold once the copy leaves the L2 cache).
+BRACKET_MIN = 25_000
 
 #: Values in the strided sample that sets the bracket.
 SAMPLE_SIZE = 1024

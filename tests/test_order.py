@@ -5,7 +5,7 @@ import pytest
 
 from detector.kernels import order
 
-SIZES = [1, 2, 3, 4, 7, 100, 10_081, order.BRACKET_MIN - 1, order.BRACKET_MIN,
+SIZES = [1, 2, 3, 4, 7, order.SMALL, order.SMALL + 1, 100, 10_081, order.BRACKET_MIN - 1, order.BRACKET_MIN,
          order.BRACKET_MIN + 1, 40_320, 80_000]
 QS = [0, 1, 5, 25, 37.3, 50, 90, 95, 99, 99.99, 100]
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..config import Config
+from ..kernels import order
 from .checks import Check, at_least
 from .floor import Floor
 
@@ -165,7 +166,7 @@ def robust_noise(y: np.ndarray, lag: int = 3) -> float:
         return 0.0
     lag = max(1, min(lag, n // 3))
     d = y[lag:] - y[:-lag]
-    sigma = 1.4826 * float(np.median(np.abs(d - np.median(d)))) / math.sqrt(2.0)
+    sigma = 1.4826 * order.median(np.abs(d - order.median(d))) / math.sqrt(2.0)
     if sigma == 0.0:  # plateaus (integers, rolling minima): fall back to the mean deviation
         sigma = float(np.mean(np.abs(d - np.mean(d)))) * math.sqrt(math.pi / 2) / math.sqrt(2.0)
     return sigma
@@ -225,8 +226,8 @@ def late_share(y: np.ndarray) -> float | None:
     (:attr:`Regime.late_share`); None when the last fifth is not above the first."""
     k = max(1, y.size // 5)
     mid = y.size // 2
-    first, last = np.median(y[:k]), np.median(y[-k:])
-    middle = np.median(y[max(0, mid - k // 2):max(1, mid - k // 2 + k)])
+    first, last = order.median(y[:k]), order.median(y[-k:])
+    middle = order.median(y[max(0, mid - k // 2):max(1, mid - k // 2 + k)])
     return float((last - middle) / (last - first)) if last > first else None
 
 
@@ -241,7 +242,8 @@ def late_high(y: np.ndarray, growth: float) -> float | None:
     if y.size < 10 or not growth > 0:
         return None
     k = max(2, y.size // 5)
-    return float((np.percentile(y[-k:], 90) - np.percentile(y[:-k], 90)) / growth)
+    return float((order.percentiles(y[-k:], (90,))[0] - order.percentiles(y[:-k], (90,))[0])
+                 / growth)
 
 
 def reduce_points(t: np.ndarray, y: np.ndarray, max_points: int):
@@ -460,7 +462,8 @@ def _regime(kind, t_all, y_all, segs, up, members, i0, onset, first_start, pre_l
         True, kind=kind, onset=float(onset), last_growth=float(last_growth), t=t_reg, y=y_reg,
         growth=float(end_level - pre_level), pre_level=float(pre_level),
         end_level=float(end_level),
-        pre_high=float(np.percentile(before, PRE_HIGH_PERCENTILE)) if before.size >= 3 else None,
+        pre_high=order.percentiles(before, (PRE_HIGH_PERCENTILE,))[0] if before.size >= 3
+        else None,
         rising=len(rising), jumps_up=len(jumps_up), step_spacing=float(spacing),
         plateau=float(t_all[-1] - last_growth), releases=releases, half_slope_ratio=ratio,
         late_share=late, late_high=late_high(y_reg, float(end_level - pre_level)),
@@ -477,8 +480,8 @@ def _jumps(segs: list, y: np.ndarray, t: np.ndarray) -> list[float]:
         b = segs[k]["start"]
         i = slice(max(segs[k - 1]["start"], b - 3), b)
         j = slice(b, min(segs[k]["end"], b + 3))
-        step = float(np.median(y[j]) - np.median(y[i]))
-        dt = float(np.median(t[j]) - np.median(t[i]))
+        step = order.median(y[j]) - order.median(y[i])
+        dt = order.median(t[j]) - order.median(t[i])
         rates = (segs[k - 1]["slope"], segs[k]["slope"], 0.0)
         explained = min(max(step, min(rates) * dt), max(rates) * dt)
         jumps.append(step - explained)

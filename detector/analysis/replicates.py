@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..config import Config
+from ..kernels import order
 from .checks import Check
 from .floor import Floor
 from .growth import late_share, mk_z
@@ -320,13 +321,13 @@ def _pooled_trend(series: list[np.ndarray], alpha: float | None = None
 def _rise(y: np.ndarray) -> float:
     """Median of the last third minus median of the first third (value units)."""
     k = max(1, y.size // 3)
-    return float(np.median(y[-k:]) - np.median(y[:k]))
+    return order.median(y[-k:]) - order.median(y[:k])
 
 
 def _ends_at_peak(y: np.ndarray) -> bool:
     """The median of the last fifth of ``y`` is the highest median of its five fifths."""
     parts = np.array_split(y, 5) if y.size >= 5 else [y]
-    medians = [float(np.median(p)) for p in parts if p.size]
+    medians = [order.median(p) for p in parts if p.size]
     return medians[-1] >= max(medians)
 
 

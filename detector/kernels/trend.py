@@ -786,8 +786,11 @@ class _SlopeSelector:
 #: Up to this many pairs the median slope is taken from all of them (an exact bracketed
 #: partition, kernels/order.py); above, by randomised selection. Measured (AMD EPYC, with
 #: detector.malloc's settings): all pairs 0.13 ms against 0.23 at 44,850 pairs (n = 300),
-#: about equal from 60,000 to 80,000, selection ahead above; 3.5x faster at n = 200.
-ALL_PAIRS_MAX = 50_000
+#: 0.23-0.43 against 0.32-0.70 at 51,000-79,800 (n = 320-400); 3.5x faster at n = 200.
+#: 79,800 pairs is a floor of growth.MAX_POINTS (400) points, so the pipeline never
+#: selects, and a cold start does not compile the selection's merge kernel
+#: (``_list_band_pairs``).
+ALL_PAIRS_MAX = 80_000
 
 
 def _theil_sen_sorted(ys, xs, want_exact=False):

@@ -10,7 +10,7 @@ import statsmodels.api as sm
 from hypothesis import given, settings, strategies as st
 from scipy import stats
 
-from detector.kernels import mann_kendall, ols, theil_sen
+from detector.kernels import hamed_rao_factor, mann_kendall, ols, theil_sen
 
 FIELDS = ("s", "var_s", "z", "p", "tau", "slope", "intercept")
 
@@ -66,6 +66,28 @@ def test_mann_kendall_hamed_rao(kind, n):
 @pytest.mark.parametrize("lag", [1, 3, 10])
 def test_hamed_rao_lag(lag):
     check_mk(data(7, 400, "walk"), correction="hamed_rao", lag=lag)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("n", [3, 5, 40, 300, 1500])
+def test_hamed_rao_factor(kind, n):
+    # the plain variance times the factor is the corrected variance: pymannkendall's
+    # (1e-9), and to the last bit the one mann_kendall(correction="hamed_rao") gives
+    x = data(n + 2, n, kind)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = pmk.hamed_rao_modification_test(x)
+        plain = mann_kendall(x).var_s
+        factor = hamed_rao_factor(x)
+        corrected = mann_kendall(x, correction="hamed_rao").var_s
+    assert close(plain * factor, float(ref.var_s))
+    assert plain * factor == corrected or (math.isnan(corrected) and math.isnan(factor))
+
+
+def test_hamed_rao_factor_constant_and_tiny():
+    assert math.isnan(hamed_rao_factor(np.full(30, 2.5)))  # as the peer: no ranks to correlate
+    with pytest.raises(ValueError, match="at least 3"):
+        hamed_rao_factor(np.array([1.0, 2.0]))
 
 
 def test_nan_is_dropped_like_pymannkendall():

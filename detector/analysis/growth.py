@@ -194,6 +194,7 @@ def trend_test(y: np.ndarray, plain=None, memo: dict | None = None) -> tuple[flo
     from scipy.special import ndtr
 
     from ..kernels import mann_kendall
+    from ..kernels.trend import hamed_rao_factor
 
     if memo is not None:
         key = (y.__array_interface__["data"][0], y.shape[0], y.strides[0])
@@ -203,10 +204,10 @@ def trend_test(y: np.ndarray, plain=None, memo: dict | None = None) -> tuple[flo
     if y.shape[0] < 4 or np.ptp(y) == 0:
         return 1.0, 0.0, 1.0
     plain = mann_kendall(y) if plain is None else plain
-    corrected = mann_kendall(y, correction="hamed_rao")
+    corrected = plain.var_s * hamed_rao_factor(y)  # mann_kendall(y, "hamed_rao").var_s
     inflation = 1.0
-    if plain.var_s > 0 and np.isfinite(corrected.var_s) and corrected.var_s > plain.var_s:
-        inflation = float(corrected.var_s / plain.var_s)
+    if plain.var_s > 0 and np.isfinite(corrected) and corrected > plain.var_s:
+        inflation = float(corrected / plain.var_s)
     var = plain.var_s * inflation
     if not var > 0:
         return 1.0, 0.0, inflation

@@ -32,6 +32,7 @@ _EXPORTS = {
     "theil_sen": "trend",
     "theil_sen_interval": "trend",
     "mann_kendall": "trend",
+    "hamed_rao_factor": "trend",
     "MannKendallResult": "trend",
     # change points
     "pelt": "changepoint",

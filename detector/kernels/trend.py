@@ -260,6 +260,37 @@ def mann_kendall(x, *, correction: str | None = None, alpha: float = 0.05,
     return result
 
 
+def hamed_rao_factor(x: np.ndarray, *, alpha: float = 0.05, lag: int | None = None) -> float:
+    """The factor n/n* by which the Hamed-Rao correction multiplies the variance of S.
+
+    ``mann_kendall(x).var_s * hamed_rao_factor(x)`` is, to the last bit,
+    ``mann_kendall(x, correction="hamed_rao").var_s``, without counting S again or
+    working out Sen's intercept: for callers that already have the plain test and
+    correct many stretches.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        Values in time order (equally spaced samples), 1-D float64, at least 3,
+        none NaN or inf.
+    alpha : float, default 0.05
+        Significance level of the lags kept.
+    lag : int, optional
+        Highest lag considered (default all, n - 1).
+
+    Returns
+    -------
+    float
+        n/n* (may be below 1, or NaN for a constant series, as the peer's).
+    """
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    n = x.shape[0]
+    if n < 3:
+        raise ValueError(f"the Hamed-Rao correction needs at least 3 values, got {n}")
+    slope, _ = _theil_sen_sorted(x, np.arange(n, dtype=np.float64))
+    return _hamed_rao_ratio(x, slope, alpha, lag)
+
+
 def _sen_on_positions(x: np.ndarray, finite: np.ndarray) -> tuple[float, float]:
     """Sen's slope and intercept over sample positions, NaN samples left out."""
     pos = np.flatnonzero(finite).astype(np.float64)

@@ -287,7 +287,7 @@ def _pooled_trend(series: list[np.ndarray], alpha: float | None = None
     """
     from scipy.special import ndtr
 
-    from ..kernels import mann_kendall
+    from ..kernels import hamed_rao_factor, mann_kendall
 
     s_sum, var_plain = 0.0, 0.0
     kept = []
@@ -310,7 +310,8 @@ def _pooled_trend(series: list[np.ndarray], alpha: float | None = None
     var_sum = 0.0
     for y, var in kept:
         if y.size >= 8:  # inflated for autocorrelation (Hamed-Rao), never deflated
-            corrected = float(mann_kendall(y, correction="hamed_rao").var_s)
+            # (= mann_kendall(y, correction="hamed_rao").var_s, without counting S again)
+            corrected = float(var * hamed_rao_factor(y))
             if math.isfinite(corrected) and corrected > var:
                 var = corrected
         var_sum += var

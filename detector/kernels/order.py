@@ -48,10 +48,9 @@ def order_statistics(x: np.ndarray, ranks) -> np.ndarray:
         One value per rank, in the order given.
     """
     n = x.shape[0]
-    ranks = [int(k) for k in ranks]
     if n < BRACKET_MIN:
-        part = np.partition(x, sorted(set(ranks)))
-        return part[ranks]
+        return np.partition(x, ranks)[ranks]  # (kth in any order, repeats allowed)
+    ranks = [int(k) for k in ranks]
     stride = n // SAMPLE_SIZE
     sample = np.sort(x[::stride])
     m = sample.shape[0]

@@ -226,7 +226,9 @@ def test_theil_sen_interval_equals_scipy(seed):
     from detector.kernels import theil_sen_interval
 
     rng = np.random.default_rng(seed)
-    n = int(rng.integers(2, 400))
+    # n from 2 to 400; every third seed at least 224 (25,000 pairs and more: the order
+    # statistics by bracketed partition)
+    n = int(rng.integers(224, 401)) if seed % 3 == 1 else int(rng.integers(2, 400))
     y = rng.integers(0, 6, n).astype(float) if seed % 2 else rng.normal(0, 1, n).cumsum()
     x = rng.integers(0, n, n).astype(float) if seed % 3 == 0 else np.arange(n, dtype=float)
     with warnings.catch_warnings():
@@ -310,10 +312,12 @@ def test_theil_sen_crowded_slopes_at_scale():
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.integers(91, 220), st.integers(0, 2**32 - 1), st.sampled_from(
+@given(st.integers(91, 700), st.integers(0, 2**32 - 1), st.sampled_from(
     ["normal", "ints", "big", "xties", "nan"]))
 def test_theil_sen_hypothesis_selection_path(n, seed, kind):
-    # n >= 91 has more than 4096 pairs: the slope-selection path, not the listing of all pairs
+    # every path of the median slope: all pairs listed and partitioned (below 25,000
+    # pairs), listed and partitioned inside a sampled bracket (n >= 224), and, above
+    # trend.ALL_PAIRS_MAX (80,000 pairs, n >= 401), the slope-selection path
     rng = np.random.default_rng(seed)
     x = np.arange(n, dtype=float)
     y = rng.normal(0, 1, n).cumsum()

@@ -51,8 +51,10 @@ def _seasonal(rng: np.random.Generator) -> None:
 def _trend(rng: np.random.Generator) -> None:
     from . import mann_kendall, ols, theil_sen, theil_sen_interval
 
-    t = np.arange(400.0)
-    y = 5e8 + 1e3 * t + rng.normal(0, 1e5, t.shape[0])
+    # 600 points: 179,700 pairs, above trend.ALL_PAIRS_MAX, so Sen's slope is selected
+    t = np.arange(600.0)
+    n = t.shape[0]
+    y = 5e8 + 1e3 * t + rng.normal(0, 1e5, n)
     mann_kendall(y)
     mann_kendall(y, correction="hamed_rao").slope  # Sen's slope by selection
     theil_sen(y[:40], t[:40])  # few points: all pair slopes listed
@@ -61,10 +63,10 @@ def _trend(rng: np.random.Generator) -> None:
     # crowded slopes: most pairs share one exact value (an integer ramp, a flat
     # stretch), certified by exact counts
     ramp = 2.0 * t
-    ramp[rng.integers(0, 400, 20)] += rng.integers(-50, 50, 20)
+    ramp[rng.integers(0, n, 20)] += rng.integers(-50, 50, 20)
     theil_sen(ramp, t)
-    flat = np.zeros(400)
-    flat[rng.integers(0, 400, 20)] = rng.normal(size=20)
+    flat = np.zeros(n)
+    flat[rng.integers(0, n, 20)] = rng.normal(size=20)
     theil_sen(flat, t)
 
 

@@ -148,8 +148,10 @@ def _line(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     xm = float(x.mean())
     ym = float(y.mean())
     dx = x - xm
-    sxx = float(dx @ dx)
-    slope = float(dx @ (y - ym)) / sxx if sxx > 0 else 0.0
+    # sums, not dot products: BLAS would start its threads, which then spin beside
+    # every worker process of a fleet scan
+    sxx = float(np.sum(dx * dx))
+    slope = float(np.sum(dx * (y - ym))) / sxx if sxx > 0 else 0.0
     return slope, ym - slope * xm
 
 

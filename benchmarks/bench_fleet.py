@@ -167,6 +167,7 @@ def main(argv=None):
             n = opts.series * N_SAMPLES
             run_scan(path, [], tmp / "warm.json")  # numba cache warm, file in page cache
             reference = None
+            notes = []
             lines += [f"`detector scan` on a {opts.series:,}-series x {N_SAMPLES:,}-sample "
                       f"Parquet fleet ({n / 1e6:.1f} M samples, 15 s steps, every synthetic "
                       f"pattern), JSON output; wall time is the median of {opts.repeats} runs "
@@ -195,11 +196,19 @@ def main(argv=None):
                       f"runs {[round(w, 1) for w in walls]}", flush=True)
                 lines.append(f"| {name} | {wall:.1f} s | {n / wall / 1e6:.2f} M | {cpu:.1f} s | "
                              f"{max(peaks) / 2**20:.0f} MiB |")
+                if name == "serial" and cpu > 1.15 * wall:
+                    # a serial scan has one busy thread: more CPU than wall is a thread
+                    # pool (BLAS) spinning beside it, which the workers then fight over
+                    warn = (f"WARNING: the serial scan used {cpu / wall:.2f} cores' worth of "
+                            "CPU: a library thread pool is busy beside the pipeline.")
+                    print(warn, flush=True)
+                    notes.append(warn)
             lines += ["", "Every run's results equal the serial run's (same order, same values). "
                       "`--workers 2` and Dask send each worker a range of rows that it reads "
                       "from the file itself; the last line is the alternative, measured with "
                       "the library (`run(iter(source), executor=\"processes\")`): the parent "
-                      "reads every series and pickles it to the workers."]
+                      "reads every series and pickles it to the workers."] + \
+                [f"\n{w}" for w in notes]
         else:
             n_series = opts.target_series
             path = make_fleet(n_series)

@@ -278,6 +278,18 @@ def _exit_with_parent(parent: int) -> None:
     threading.Thread(target=watch, name="detector-parent-watch", daemon=True).start()
 
 
+#: Thread-count variables of BLAS and OpenMP, set to 1 for worker processes (unless set).
+SINGLE_THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def _restore_env(saved: dict) -> None:
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+
+
 class _pool:
     """Context manager giving ``(submit, window)`` for the processes or Dask executor."""
 
@@ -290,10 +302,17 @@ class _pool:
             import multiprocessing as mp
             from concurrent.futures import ProcessPoolExecutor
 
+            # one thread of numerical libraries per worker, as Dask's nanny sets it: a BLAS
+            # pool in each worker spins beside the pipeline and the workers fight over the
+            # cores (the spawned processes take the environment as it is when they start)
+            saved = {k: os.environ.get(k) for k in SINGLE_THREAD_ENV}
+            for k in SINGLE_THREAD_ENV:
+                os.environ.setdefault(k, "1")
             pool = ProcessPoolExecutor(max_workers=self.workers,
                                        mp_context=mp.get_context("spawn"),
                                        initializer=_exit_with_parent, initargs=(os.getpid(),))
             self._close.append(lambda: pool.shutdown(wait=True, cancel_futures=True))
+            self._close.append(lambda: _restore_env(saved))
             return pool.submit, 2 * self.workers
         try:
             from distributed import Client, LocalCluster

@@ -338,3 +338,19 @@ def test_unreachable_dask_scheduler_exit_3(parquet_fleet):
 
 def test_scheduler_without_dask_is_a_usage_error(parquet_fleet):
     assert cli("scan", parquet_fleet, "--scheduler", "tcp://127.0.0.1:9").exit_code == 2
+
+
+def test_process_workers_run_numerical_libraries_single_threaded(monkeypatch):
+    # a BLAS thread pool in each worker would spin beside the pipeline (a fleet scan with
+    # --workers 2 took twice as long): the workers start with one thread each, as Dask's
+    # do, and the parent's environment is left as it was
+    from detector.fleet import SINGLE_THREAD_ENV, _pool
+
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    monkeypatch.delenv("MKL_NUM_THREADS", raising=False)
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")  # a user's own choice is kept
+    with _pool("processes", 1, None) as (submit, _):
+        got = {k: submit(os.getenv, k).result(timeout=60) for k in SINGLE_THREAD_ENV}
+    assert got == {"OMP_NUM_THREADS": "3", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    assert "OPENBLAS_NUM_THREADS" not in os.environ and "MKL_NUM_THREADS" not in os.environ
+    assert os.environ["OMP_NUM_THREADS"] == "3"

@@ -138,22 +138,28 @@ def main(argv=None) -> int:
     for title, path, result in runs:
         lines += [f"## {title}: commit {commit(path)}", ""] + table(result) + [""]
     lines += ["## Reading it", "",
-              "- One lifetime (plain growth, a daily load, a GC sawtooth) costs 5-10 ms, spread "
-              "over every stage. The largest, *restarts* (2-4 ms), is mostly the two medians "
-              "and two percentiles of the whole series that set its drop threshold (numpy's "
-              "partition, about 1 ms of it); no kernel's arithmetic is the bulk of any stage "
-              "(one pass over 40,320 samples takes well under 1 ms): what is left is Python "
-              "between small kernels.",
+              "- One lifetime (plain growth, a daily load, a GC sawtooth) costs 3-5 ms, spread "
+              "over every stage. Much of what it cost before was not arithmetic: glibc served "
+              "every series-sized temporary (320 KB) with a fresh mmap, paying ~80 page faults "
+              "each (detector/malloc.py keeps the pages now); numpy's median and percentile "
+              "cost 10-30 us of dispatch on a handful of floor points, and its partition of "
+              "40,320 noisy differences 0.45 ms once the copy leaves the L2 cache "
+              "(kernels/order.py: the same floats from a sorted list, or a bracketed "
+              "partition); the restart search fitted its detrending line with polyfit "
+              "(0.45 ms; now closed form). *Restarts* is the GC sawtooth's largest stage "
+              "(2 ms): its floor is searched for restarts too.",
               "- The shapes with many lifetimes (batch spikes, restart loops, scheduled "
               "restarts) judge up to 9 of them (the 8 most recent completed and the current "
               "one), each with its own floor, segments, climb and, when the climb is no "
-              "leak, the long-run trend. The trend's search runs the corrected Mann-Kendall "
-              "test from several starts, each about 0.5 ms on 400 floor points (most of it "
-              "Sen's slope, which the Hamed-Rao correction detrends by); that is why "
-              "scheduled restarts are the slowest shape.",
+              "leak, the long-run trend. The trend's search corrects the Mann-Kendall test "
+              "for autocorrelation from every start that could still win, 0.3-0.5 ms each "
+              "on 300-400 floor points (Sen's slope over all pairs, then the autocorrelation "
+              "of the detrended ranks); a week of daily scheduled restarts runs about 50 of "
+              "them, and the pooled loop test corrects each lifetime's floor again.",
               "- Issue 14 part 3 (<= 4 ms for every shape, none above 3x the median) needs "
-              "the lifetime judgement fused into fewer kernel calls, not faster kernels. "
-              "Targets and peers: benchmarks/RESULTS.md, section *analyze on every shape*."]
+              "the lifetime judgement fused into fewer, larger steps (one pass per floor for "
+              "every start's statistics), not faster kernels. Targets and peers: "
+              "benchmarks/RESULTS.md, section *analyze on every shape*."]
     text = "\n".join(lines) + "\n"
     print(text)
     if not opts.no_write:

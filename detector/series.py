@@ -10,12 +10,12 @@ estimated (median difference) and gaps are recorded.
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Mapping
 
 import numpy as np
-import pandas as pd
 
 from .errors import InputError
 from .timestamps import to_unix_seconds
@@ -204,6 +204,8 @@ class Series:
         labels : mapping, optional
             Label names and values.
         """
+        import pandas as pd
+
         if isinstance(obj, pd.DataFrame):
             if timestamp in obj.columns:
                 if value not in obj.columns:
@@ -230,7 +232,8 @@ class Series:
 
 
 def _as_values(values, series_id: str) -> np.ndarray:
-    if isinstance(values, (pd.Series, pd.Index)):
+    pd = sys.modules.get("pandas")  # a pandas object needs pandas loaded; an array does not
+    if pd is not None and isinstance(values, (pd.Series, pd.Index)):
         values = values.to_numpy(dtype=np.float64, na_value=np.nan) \
             if values.dtype != object else values.to_numpy()
     try:
@@ -240,6 +243,8 @@ def _as_values(values, series_id: str) -> np.ndarray:
     if arr.ndim != 1:
         raise InputError(f"values must be 1-D, got an array of shape {arr.shape}", source=series_id)
     if arr.dtype == object or arr.dtype.kind in "USV":
+        import pandas as pd
+
         coerced = pd.to_numeric(pd.Series(arr, dtype=object), errors="coerce").to_numpy(np.float64)
         bad = np.flatnonzero(np.isnan(coerced) & pd.notna(arr))
         if bad.size:

@@ -9,10 +9,10 @@ taken as UTC.
 from __future__ import annotations
 
 import re
+import sys
 import time
 
 import numpy as np
-import pandas as pd
 
 #: Largest magnitude read as each unit.  1e11 s is the year 5138, so real
 #: unix-second timestamps are always below it; 1e11 ms is 1973, so millisecond
@@ -88,7 +88,10 @@ def to_unix_seconds(ts) -> np.ndarray:
     ValueError
         If the timestamps cannot be interpreted; the message says which one.
     """
-    if isinstance(ts, (pd.DatetimeIndex, pd.Series)) and isinstance(
+    # pandas only when it is already loaded: an object of pandas needs it, an array does not
+    # (importing it costs a first analyze a quarter of a second)
+    pd = sys.modules.get("pandas")
+    if pd is not None and isinstance(ts, (pd.DatetimeIndex, pd.Series)) and isinstance(
         getattr(ts, "dtype", None), pd.DatetimeTZDtype
     ):
         ts = ts.tz_convert("UTC").tz_localize(None)
@@ -105,6 +108,8 @@ def to_unix_seconds(ts) -> np.ndarray:
     if np.issubdtype(arr.dtype, np.number):
         return epoch_to_seconds(arr, numeric_unit_scale(arr))
     # strings or objects: let pandas parse ISO-8601 (with or without a zone)
+    import pandas as pd
+
     try:
         parsed = pd.to_datetime(pd.Series(arr, dtype=object), utc=True, format="ISO8601")
     except (ValueError, TypeError):
@@ -195,6 +200,8 @@ def parse_time(text: str, *, now: float | None = None) -> float:
         if not np.isfinite(value):
             raise ValueError(f"{text!r} is not a time")
         return value
+    import pandas as pd
+
     try:
         stamp = pd.Timestamp(s)
     except (ValueError, TypeError):

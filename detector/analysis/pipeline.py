@@ -16,6 +16,7 @@ replicates (an OOM-kill loop leaks in every one of them).
 from __future__ import annotations
 
 import math
+import sys
 
 import numpy as np
 
@@ -69,14 +70,13 @@ def analyze(values, timestamps=None, *, limit=None, config: Config | None = None
     detector.InputError
         When the input cannot be used (not 1-D, not numeric, lengths differ).
     """
-    import pandas as pd
-
     malloc.tune()  # once per process: reuse the pages of freed arrays (see detector.malloc)
     config = config or Config()
     if not isinstance(config, Config):
         raise InputError(f"config must be a detector.Config, got {type(config).__name__}",
                          source=series_id)
-    is_pandas = isinstance(values, (pd.Series, pd.DataFrame))
+    pd = sys.modules.get("pandas")  # a pandas object needs pandas loaded; an array does not
+    is_pandas = pd is not None and isinstance(values, (pd.Series, pd.DataFrame))
     if isinstance(values, Series):
         series = values
     elif is_pandas and timestamps is None:

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..config import Config
 from ..kernels import order
+from ..kernels.line import least_squares_line
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,7 @@ def find_lifetimes(t: np.ndarray, v: np.ndarray, config: Config, *,
     # the range of the detrended values: a leak's own growth must not hide its GC drops
     step = max(1, n // 10_000)
     x = t[::step] - t[0]
-    slope, intercept = _line(x, v[::step])
+    slope, intercept = least_squares_line(x, v[::step])
     flat = v[::step] - (intercept + slope * x)
     p1, p99 = order.percentiles(flat, (1, 99))
     scale = max(float(p99 - p1), 1e-12)
@@ -138,21 +139,6 @@ def find_lifetimes(t: np.ndarray, v: np.ndarray, config: Config, *,
     bounds = [(float(t[a]), float(t[b - 1])) for a, b in zip(starts, ends)]
     peaks = np.array([float(raw[a:b].max()) for a, b in zip(starts, ends)])
     return Lifetimes(t[kept + 1].astype(float), bounds, peaks)
-
-
-def _line(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    """Least-squares line ``y = slope x + intercept`` (closed form on centred x; what
-    ``np.polyfit(x, y, 1)`` fits, to rounding, at a tenth of its cost)."""
-    if x.shape[0] < 2:
-        return 0.0, float(y[0]) if y.shape[0] else 0.0
-    xm = float(x.mean())
-    ym = float(y.mean())
-    dx = x - xm
-    # sums, not dot products: BLAS would start its threads, which then spin beside
-    # every worker process of a fleet scan
-    sxx = float(np.sum(dx * dx))
-    slope = float(np.sum(dx * (y - ym))) / sxx if sxx > 0 else 0.0
-    return slope, ym - slope * xm
 
 
 def process_exit(v: np.ndarray) -> int | None:

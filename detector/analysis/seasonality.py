@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..config import Config
+from ..kernels.line import least_squares_line
 
 DAY = 86400.0
 WEEK = 7 * DAY
@@ -67,7 +68,7 @@ def find_period(values: np.ndarray, width: float, config: Config) -> Period | No
     if ok.sum() < 16:
         return None
     idx = np.arange(m, dtype=float)
-    slope, intercept = np.polyfit(idx[ok], values[ok], 1)
+    slope, intercept = least_squares_line(idx[ok], values[ok])
     resid = np.where(ok, values - (intercept + slope * idx), 0.0)
     if not np.any(resid):
         return None

@@ -63,8 +63,15 @@ def order_statistics(x: np.ndarray, ranks) -> np.ndarray:
     i_hi = int(math.ceil((hi_k + 1) / n * m + pad))
     lo = sample[i_lo] if i_lo > 0 else -math.inf
     hi = sample[i_hi] if i_hi < m else math.inf
-    below = int(np.count_nonzero(x < lo)) if i_lo > 0 else 0
-    inside = x[(x >= lo) & (x <= hi)] if (i_lo > 0 or i_hi < m) else x.copy()
+    if i_lo > 0:
+        keep = x >= lo
+        below = n - int(np.count_nonzero(keep))  # no NaN: the rest is below
+        if i_hi < m:
+            keep &= x <= hi
+        inside = x[keep]
+    else:
+        below = 0
+        inside = x[x <= hi] if i_hi < m else x.copy()
     if below <= lo_k and hi_k < below + inside.shape[0]:
         local = [k - below for k in ranks]
         part = np.partition(inside, sorted(set(local)))

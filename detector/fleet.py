@@ -304,15 +304,22 @@ class _pool:
 
             # one thread of numerical libraries per worker, as Dask's nanny sets it: a BLAS
             # pool in each worker spins beside the pipeline and the workers fight over the
-            # cores (the spawned processes take the environment as it is when they start)
+            # cores. A spawned process takes the environment as it is when it starts, and
+            # the pool starts one per submit until it has them all: start them all now, then
+            # give the parent (and whatever else it runs meanwhile) its environment back
             saved = {k: os.environ.get(k) for k in SINGLE_THREAD_ENV}
             for k in SINGLE_THREAD_ENV:
                 os.environ.setdefault(k, "1")
-            pool = ProcessPoolExecutor(max_workers=self.workers,
-                                       mp_context=mp.get_context("spawn"),
-                                       initializer=_exit_with_parent, initargs=(os.getpid(),))
-            self._close.append(lambda: pool.shutdown(wait=True, cancel_futures=True))
-            self._close.append(lambda: _restore_env(saved))
+            try:
+                pool = ProcessPoolExecutor(max_workers=self.workers,
+                                           mp_context=mp.get_context("spawn"),
+                                           initializer=_exit_with_parent,
+                                           initargs=(os.getpid(),))
+                self._close.append(lambda: pool.shutdown(wait=True, cancel_futures=True))
+                for _ in range(self.workers):
+                    pool.submit(os.getpid)
+            finally:
+                _restore_env(saved)
             return pool.submit, 2 * self.workers
         try:
             from distributed import Client, LocalCluster
@@ -350,6 +357,9 @@ class _pool:
         return submit, 2 * n
 
     def __exit__(self, *exc):
-        for close in self._close:
-            close()
+        try:
+            for close in self._close:
+                close()
+        finally:
+            self._close = []
         return False

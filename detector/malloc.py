@@ -42,7 +42,7 @@ def tune() -> bool:
     if _state["done"]:
         return _state["applied"]
     _state["done"] = True
-    if os.environ.get("DETECTOR_MALLOC_TUNE", "1").strip() in ("0", "false", "no", "off"):
+    if os.environ.get("DETECTOR_MALLOC_TUNE", "1").strip().lower() in ("0", "false", "no", "off"):
         return False
     try:
         import ctypes

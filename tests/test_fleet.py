@@ -349,7 +349,9 @@ def test_process_workers_run_numerical_libraries_single_threaded(monkeypatch):
     monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
     monkeypatch.delenv("MKL_NUM_THREADS", raising=False)
     monkeypatch.setenv("OMP_NUM_THREADS", "3")  # a user's own choice is kept
-    with _pool("processes", 1, None) as (submit, _):
+    with _pool("processes", 2, None) as (submit, _):
+        # the parent has its own environment back while the pool runs
+        assert "OPENBLAS_NUM_THREADS" not in os.environ
         got = {k: submit(os.getenv, k).result(timeout=60) for k in SINGLE_THREAD_ENV}
     assert got == {"OMP_NUM_THREADS": "3", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     assert "OPENBLAS_NUM_THREADS" not in os.environ and "MKL_NUM_THREADS" not in os.environ

@@ -32,3 +32,4 @@ def test_first_analyze_tunes_the_allocator():
 
 def test_switched_off_by_the_environment():
     assert _run("0") == ["False", "False"]
+    assert _run(" Off ") == ["False", "False"]

@@ -10,7 +10,7 @@ import statsmodels.api as sm
 from hypothesis import given, settings, strategies as st
 from scipy import stats
 
-from detector.kernels import hamed_rao_factor, mann_kendall, ols, theil_sen
+from detector.kernels import hamed_rao_factor, mann_kendall, ols, theil_sen, theil_sen_interval
 
 FIELDS = ("s", "var_s", "z", "p", "tau", "slope", "intercept")
 
@@ -211,6 +211,7 @@ def test_ols_nan_dropped_and_default_lags():
     (lambda: mann_kendall([1.0, 2.0], correction="hamed_rao"), "at least 3"),
     (lambda: mann_kendall([1.0, np.inf, 2.0]), "inf"),
     (lambda: theil_sen([1.0, 2.0], [1.0]), "differ in length"),
+    (lambda: theil_sen_interval([1.0, np.inf, 3.0, np.inf]), "inf"),
     (lambda: theil_sen(["a", "b"]), "numbers"),
     (lambda: ols([1.0, 2.0]), "at least 3"),
     (lambda: ols([1.0, 2.0, 3.0], [1.0, 1.0, 1.0]), "x must vary"),

@@ -926,6 +926,12 @@ def theil_sen_interval(y, x=None, *, confidence: float = 0.95) -> tuple[float, f
     (slope, intercept, low, high) : float
         Equal to ``scipy.stats.theilslopes(y, x, alpha=confidence)``; NaN when no
         pair has distinct x. NaN pairs are left out.
+
+    Raises
+    ------
+    ValueError
+        If ``y`` or ``x`` is not 1-D or not numeric, their lengths differ, or either
+        holds inf (as :func:`theil_sen`).
     """
     from scipy.special import ndtri
 
@@ -933,6 +939,8 @@ def theil_sen_interval(y, x=None, *, confidence: float = 0.95) -> tuple[float, f
     x = np.arange(y.shape[0], dtype=np.float64) if x is None else as_float_array(x, "x")
     if x.shape[0] != y.shape[0]:
         raise ValueError(f"x and y differ in length ({x.shape[0]} vs {y.shape[0]})")
+    if np.isinf(y).any() or np.isinf(x).any():  # as theil_sen: inf - inf makes NaN slopes
+        raise ValueError("x and y must not hold inf (NaN marks missing samples)")
     ok = ~(np.isnan(y) | np.isnan(x))
     y, x = y[ok], x[ok]
     n = y.shape[0]

@@ -11,9 +11,9 @@ generator's shapes goes from 6.5 to 5.8 ms, and a median of three from 0.44 to 0
 :func:`tune` raises the mmap threshold to 16 MiB and the trim threshold to 64 MiB
 (``mallopt``), so that such arrays are carved from the heap and their pages reused.
 The price is that up to about 64 MiB of freed memory stays with the process instead of
-going back to the system at once. :func:`detector.analyze` calls it on its first call;
-set ``DETECTOR_MALLOC_TUNE=0`` to leave the allocator alone. Elsewhere than glibc
-(musl, macOS, Windows) it does nothing.
+going back to the system at once. The pipeline calls it when it judges its first series
+(``detector.analyze``, a fleet scan); set ``DETECTOR_MALLOC_TUNE=0`` to leave the allocator
+alone. Elsewhere than glibc (musl, macOS, Windows) it does nothing.
 """
 
 from __future__ import annotations

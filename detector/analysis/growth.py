@@ -193,8 +193,7 @@ def trend_test(y: np.ndarray, plain=None, memo: dict | None = None) -> tuple[flo
     """
     from scipy.special import ndtr
 
-    from ..kernels import mann_kendall
-    from ..kernels.trend import hamed_rao_factor
+    from ..kernels import hamed_rao_factor, mann_kendall
 
     if memo is not None:
         key = (y.__array_interface__["data"][0], y.shape[0], y.strides[0])

@@ -70,7 +70,6 @@ def analyze(values, timestamps=None, *, limit=None, config: Config | None = None
     detector.InputError
         When the input cannot be used (not 1-D, not numeric, lengths differ).
     """
-    malloc.tune()  # once per process: reuse the pages of freed arrays (see detector.malloc)
     config = config or Config()
     if not isinstance(config, Config):
         raise InputError(f"config must be a detector.Config, got {type(config).__name__}",
@@ -158,7 +157,7 @@ def _score(margin: float, config: Config) -> float:
 
 def judge(series: Series, *, limit: float | None, config: Config, timed: bool = True) -> Report:
     """Judge a validated series (see :func:`analyze`)."""
-    malloc.tune()
+    malloc.tune()  # once per process: reuse the pages of freed arrays (see detector.malloc)
     evidence: dict = {"input": series.meta.to_dict(), "notes": series.meta.notes()}
     clean, n_neg = _clean(series, config)
     if n_neg:

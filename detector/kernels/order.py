@@ -74,10 +74,8 @@ def order_statistics(x: np.ndarray, ranks) -> np.ndarray:
         inside = x[x <= hi] if i_hi < m else x.copy()
     if below <= lo_k and hi_k < below + inside.shape[0]:
         local = [k - below for k in ranks]
-        part = np.partition(inside, sorted(set(local)))
-        return part[local]
-    part = np.partition(x, sorted(set(ranks)))  # the bracket missed: the plain way
-    return part[ranks]
+        return np.partition(inside, local)[local]
+    return np.partition(x, ranks)[ranks]  # the bracket missed: the plain way
 
 
 def median(x: np.ndarray) -> float:

@@ -12,6 +12,7 @@ import numpy as np
 
 from ._jit import kernel
 from ._validate import as_float_array, check_float, check_int
+from .line import least_squares_line
 
 
 def acf(x, nlags: int, *, missing: str = "raise") -> np.ndarray:
@@ -214,12 +215,11 @@ def dominant_period(x, *, min_period: int = 2, max_period: int | None = None,
     if count < 4 or n < 4 or max_period < min_period:
         return None, 0.0
     idx = np.arange(n, dtype=np.float64)
-    # least-squares line over the non-missing samples, centred (closed form)
+    # least-squares line over the non-missing samples (closed form, no BLAS)
     t = idx[ok]
     t_mean = t.mean()
     y_mean = x[ok].mean()
-    dt = t - t_mean
-    slope = float(np.dot(dt, x[ok] - y_mean) / np.dot(dt, dt)) if count > 1 else 0.0
+    slope, _ = least_squares_line(t, x[ok])
     resid = np.where(ok, x - (y_mean + slope * (idx - t_mean)), np.nan)
     scale = max(1.0, float(np.abs(x[ok]).max()))
     if not np.any(np.abs(resid[ok]) > 1e-12 * scale):

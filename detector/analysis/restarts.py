@@ -9,7 +9,6 @@ was gained since the lifetime's baseline; candidates that recur faster than
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -190,24 +189,13 @@ def restarts_among(v: np.ndarray, events: np.ndarray, after: np.ndarray,
     Event ``e`` (increasing sample indices) is a restart when the lowest value just
     after it, ``after``, is no more than ``base + keep_share * (v[e] - base)``, where
     ``base`` is the lowest value from the start of its lifetime (the sample after the
-    previous restart, or 0) to ``e``. Returns the restarts' indices (int64).
+    previous restart, or 0) to ``e``. Returns the restarts' indices (int64). A
+    compiled scan (:func:`detector.kernels.drops.returns_to_base`): a GC sawtooth
+    gives thousands of drops a week.
     """
-    if events.size == 0:
-        return np.empty(0, np.int64)
-    # the lowest value between consecutive events; a lifetime's base is the running
-    # minimum of these since its restart
-    seg_min = np.minimum.reduceat(v[:events[-1] + 1],
-                                  np.concatenate(([0], events[:-1] + 1))).tolist()
-    top = v[events].tolist()
-    low = after.tolist()
-    kept = []
-    base = math.inf
-    for i, e in enumerate(events.tolist()):
-        base = min(base, seg_min[i])
-        if low[i] <= base + keep_share * (top[i] - base):
-            kept.append(e)
-            base = math.inf
-    return np.array(kept, dtype=np.int64)
+    from ..kernels.drops import returns_to_base
+
+    return returns_to_base(v, events, after, keep_share)
 
 
 #: Restarts under a GC sawtooth are looked for in the floor of its cycles; a lifetime

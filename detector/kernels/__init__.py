@@ -40,6 +40,8 @@ _EXPORTS = {
     # straight-line segmentation (onset and end of growth)
     "linear_segments": "segment",
     "segment_fits": "segment",
+    # sharp drops that return to the lifetime's baseline (restarts)
+    "returns_to_base": "drops",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -91,6 +91,14 @@ def _segments(rng: np.random.Generator) -> None:
     bin_stats(t, v, 0.0, 10.0, 30)
 
 
+def _drops(rng: np.random.Generator) -> None:
+    from . import returns_to_base
+
+    v = np.tile(np.arange(10.0), 5) + rng.normal(0, 0.1, 50)
+    events = np.arange(9, 49, 10)
+    returns_to_base(v, events, v[events + 1], 0.4)
+
+
 #: (name, step): each step compiles (or loads) the kernels of one area
 STEPS: tuple[tuple[str, Callable[[np.random.Generator], None]], ...] = (
     ("time bins and straight-line segments", _segments),
@@ -99,6 +107,7 @@ STEPS: tuple[tuple[str, Callable[[np.random.Generator], None]], ...] = (
     ("rolling statistics", _rolling),
     ("lower envelope", _envelope),
     ("seasonality", _seasonal),
+    ("restart drops", _drops),
 )
 
 

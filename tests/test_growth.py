@@ -4,7 +4,8 @@
 not significant never is: with ``only_significant`` the search may stop as soon as no start
 left can be significant. These tests hold that shortcut to the full search on the same
 floors: it must find the same trend whenever the full search's is significant, and none
-otherwise.
+otherwise. Likewise ``could_leak``: the search may give up when no start's growth can pass
+the checks that need no autocorrelation correction, and only then.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ import pytest
 
 from detector import Config
 from detector.analysis.floor import Floor
-from detector.analysis.growth import find_trend, segment_floor, trend_test
+from detector.analysis import lookalikes
+from detector.analysis.growth import find_trend, growth_checks, segment_floor, trend_test
+from detector.analysis.verdict import trend_could_leak
 
 
 def floors(seed: int, count: int):
@@ -71,3 +74,50 @@ def test_the_memo_gives_what_the_test_gives_on_every_stretch():
     assert got == [trend_test(s.copy()) for s in stretches]
     assert len(memo) == 4  # y[2:] tested once
     assert len({g for g in got}) == 4
+
+
+def leaks(regime, *, level, swing, bounds, reference_high, config):
+    """The verdict's rule, written out: a found regime leaks when every growth check
+    holds and no look-alike matches."""
+    if not regime.found:
+        return False
+    checks = growth_checks(regime, level=level, swing=swing, period=None, lifetime=bounds,
+                           config=config)
+    vetoes = [lookalikes.warmup(regime, config),
+              lookalikes.recovery(regime, reference_high, config),
+              lookalikes.level_shift(regime),
+              lookalikes.resolved_leak(regime, bounds, config)]
+    return all(c.holds for c in checks) and not any(v.holds for v in vetoes)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_could_leak_gives_up_only_on_trends_that_cannot_leak(seed):
+    config = Config()
+    rng = np.random.default_rng(100 + seed)
+    given_up = kept_leaking = 0
+    for floor in floors(seed, 60):
+        level = 100.0
+        swing = float(np.percentile(floor.y, 95) - np.percentile(floor.y, 5))
+        bounds = (float(floor.t[0]), float(floor.t[-1]))
+        reference_high = rng.choice([None, 101.0, 105.0])
+        segmented = segment_floor(floor, level, config)
+        full = find_trend(floor, level=level, config=config, segmented=segmented,
+                          only_significant=True, memo={})
+
+        def could_leak(regime):
+            return trend_could_leak(regime, level=level, swing=swing, period=None,
+                                    bounds=bounds, reference_high=reference_high,
+                                    config=config)
+
+        short = find_trend(floor, level=level, config=config, segmented=segmented,
+                           only_significant=True, memo={}, could_leak=could_leak)
+        leak = leaks(full, level=level, swing=swing, bounds=bounds,
+                     reference_high=reference_high, config=config)
+        if short.found:
+            assert short.onset == full.onset and short.growth == full.growth
+            assert np.array_equal(short.y, full.y)
+            kept_leaking += leak
+        else:
+            assert not leak  # given up on a trend that leaks: the shortcut is wrong
+            given_up += full.found
+    assert given_up >= 5 and kept_leaking >= 5, (given_up, kept_leaking)

@@ -332,7 +332,7 @@ def find_regime(floor: Floor, *, level: float, config: Config,
 
 def find_trend(floor: Floor, *, level: float, config: Config,
                segmented: tuple | None = None, only_significant: bool = False,
-               memo: dict | None = None) -> Regime:
+               memo: dict | None = None, could_leak=None) -> Regime:
     """The long-run trend of a lifetime's floor: from the segment boundary where an upward
     trend has the strongest evidence (largest autocorrelation-corrected Mann-Kendall z) to
     the end. Its growth is the Theil-Sen rise over that stretch, so brief dips and partial
@@ -343,10 +343,21 @@ def find_trend(floor: Floor, *, level: float, config: Config,
     trend, and the search stops as soon as no start left can (the uncorrected test bounds
     the corrected one): for callers that use the trend only when it is a leak, which a
     trend that is not significant never is. ``memo``: see :func:`trend_test`.
+
+    ``could_leak`` (with ``only_significant``): a predicate on a start's regime made
+    without its costly statistics (the Theil-Sen interval, the halves' slopes, the late
+    share and high are left out), true when every check that needs none of them holds;
+    it is asked first with the levels not fitted (``growth`` NaN: only what the segments
+    tell), then with them.
+    When it is false for every start that could be significant, no start can give a
+    leaking trend whichever wins, and no autocorrelation correction is worked out: the
+    result is then no trend, as for a floor without a significant start. (The corrected
+    test only inflates the variance, so the winning start's uncorrected p is below
+    ``Config.alpha`` too: it is among the starts asked about.)
     """
     from scipy.special import ndtr
 
-    from ..kernels import mann_kendall
+    from ..kernels import mann_kendall, theil_sen
 
     t_all, y_all, segs, up, down, common = segmented or segment_floor(floor, level, config)
     common = {k: v for k, v in common.items() if k != "jumps"}
@@ -367,6 +378,27 @@ def find_trend(floor: Floor, *, level: float, config: Config,
             mk = mann_kendall(y)
             if mk.var_s > 0:
                 plain[c] = (mk, mk_z(float(mk.s), float(mk.var_s)))
+    fits = {}
+
+    def trend_from(c: int, light: bool = False, fit: bool = True) -> Regime:
+        if fit and c not in fits:
+            fits[c] = theil_sen(y_all[c:], t_all[c:] - t_all[c])
+        slope, intercept = fits[c] if fit else (math.nan, math.nan)
+        pre_level = float(intercept)
+        end_level = pre_level + float(slope) * float(t_all[-1] - t_all[c])
+        inside = [j for j, sg in enumerate(segs) if sg["end"] > c]
+        releases = sum(1 for j in inside if segs[j]["kind"] == "falling" or (
+            down[j] and j > 0 and segs[j]["start"] > c))
+        return _regime("trend", t_all, y_all, segs, up, inside, c, float(t_all[c]), c,
+                       pre_level, end_level, releases, common, light=light)
+
+    if could_leak is not None and only_significant:
+        # first what the segments alone tell (no fit), then the fitted growth
+        maybe = [c for c in sorted(plain, key=lambda c: (-plain[c][1], c))
+                 if plain[c][1] > 0 and ndtr(-plain[c][1]) < config.alpha
+                 and could_leak(trend_from(c, light=True, fit=False))]
+        if not any(could_leak(trend_from(c, light=True)) for c in maybe):
+            return Regime(False, kind="trend", **common)
     best, best_z = None, 0.0
     for c in sorted(plain, key=lambda c: (-plain[c][1], c)):
         mk, bound = plain[c]
@@ -379,16 +411,7 @@ def find_trend(floor: Floor, *, level: float, config: Config,
             best, best_z = c, z
     if best is None or (only_significant and not ndtr(-best_z) < config.alpha):
         return Regime(False, kind="trend", **common)
-    from ..kernels import theil_sen
-
-    slope, intercept = theil_sen(y_all[best:], t_all[best:] - t_all[best])
-    pre_level = float(intercept)
-    end_level = pre_level + float(slope) * float(t_all[-1] - t_all[best])
-    inside = [j for j, sg in enumerate(segs) if sg["end"] > best]
-    releases = sum(1 for j in inside if segs[j]["kind"] == "falling" or (down[j] and j > 0
-                                                                          and segs[j]["start"] > best))
-    return _regime("trend", t_all, y_all, segs, up, inside, best, float(t_all[best]), best,
-                   pre_level, end_level, releases, common)
+    return trend_from(best)
 
 
 def segment_floor(floor: Floor, level: float, config: Config) -> tuple:
@@ -425,8 +448,10 @@ def segment_floor(floor: Floor, level: float, config: Config) -> tuple:
 
 
 def _regime(kind, t_all, y_all, segs, up, members, i0, onset, first_start, pre_level,
-            end_level, releases, common) -> Regime:
-    """A found regime from its segments and first point, with its statistics."""
+            end_level, releases, common, light: bool = False) -> Regime:
+    """A found regime from its segments and first point, with its statistics; ``light``
+    leaves out the costly ones (the slope's interval, the halves' slopes, the late share
+    and high: NaN or None), which only the warm-up veto and the report read."""
     from ..kernels import theil_sen, theil_sen_interval
 
     common = {k: v for k, v in common.items() if k != "jumps"}
@@ -443,6 +468,14 @@ def _regime(kind, t_all, y_all, segs, up, members, i0, onset, first_start, pre_l
     t_reg, y_reg = t_all[i0:], y_all[i0:]
     steps = sorted(set([segs[j]["t_a"] for j in jumps_up] + [segs[j]["t_a"] for j in rising]))
     spacing = (steps[-1] - steps[0]) / (len(steps) - 1) if len(steps) > 1 else 0.0
+    if light:
+        return Regime(
+            True, kind=kind, onset=float(onset), last_growth=float(last_growth), t=t_reg,
+            y=y_reg, growth=float(end_level - pre_level), pre_level=float(pre_level),
+            end_level=float(end_level), pre_high=_pre_high(y_all[:first_start]),
+            rising=len(rising), jumps_up=len(jumps_up), step_spacing=float(spacing),
+            plateau=float(t_all[-1] - last_growth), releases=releases, slope=math.nan,
+            **common)
     ts_slope, _, lo, hi = theil_sen_interval(y_reg, t_reg - t0) if y_reg.size >= 3 else (
         0.0, 0.0, math.nan, math.nan)
     # the growing part, halved: a warm-up's second half grows far slower than its first
@@ -457,17 +490,20 @@ def _regime(kind, t_all, y_all, segs, up, members, i0, onset, first_start, pre_l
         if s1 > 0:
             ratio = float(s2 / s1)
     late = late_share(yc) if tc.shape[0] >= 10 else None
-    before = y_all[:first_start]
     return Regime(
         True, kind=kind, onset=float(onset), last_growth=float(last_growth), t=t_reg, y=y_reg,
         growth=float(end_level - pre_level), pre_level=float(pre_level),
-        end_level=float(end_level),
-        pre_high=order.percentiles(before, (PRE_HIGH_PERCENTILE,))[0] if before.size >= 3
-        else None,
+        end_level=float(end_level), pre_high=_pre_high(y_all[:first_start]),
         rising=len(rising), jumps_up=len(jumps_up), step_spacing=float(spacing),
         plateau=float(t_all[-1] - last_growth), releases=releases, half_slope_ratio=ratio,
         late_share=late, late_high=late_high(y_reg, float(end_level - pre_level)),
         slope=float(ts_slope), slope_interval=(float(lo), float(hi)), **common)
+
+
+def _pre_high(before: np.ndarray) -> float | None:
+    """The floor's usual high before a regime (:attr:`Regime.pre_high`): None for fewer
+    than 3 points."""
+    return order.percentiles(before, (PRE_HIGH_PERCENTILE,))[0] if before.size >= 3 else None
 
 
 def _jumps(segs: list, y: np.ndarray, t: np.ndarray) -> list[float]:
@@ -543,9 +579,25 @@ def growth_checks(regime: Regime, *, level: float, swing: float, period: float |
         all hold for real growth.
     """
     p, z, inflation = trend_test(regime.y, memo=memo)
-    checks = [Check("significant", z > 0 and p < config.alpha, p, config.alpha,
-                    f"Mann-Kendall p = {p:.2g} (Hamed-Rao variance x{inflation:.2g}), "
-                    f"z = {z:.2f}; needs p < {config.alpha:g} and z > 0")]
+    return [Check("significant", z > 0 and p < config.alpha, p, config.alpha,
+                  f"Mann-Kendall p = {p:.2g} (Hamed-Rao variance x{inflation:.2g}), "
+                  f"z = {z:.2f}; needs p < {config.alpha:g} and z > 0")] + size_checks(
+        regime, level=level, swing=swing, period=period, lifetime=lifetime, config=config)
+
+
+def size_checks(regime: Regime, *, level: float, swing: float, period: float | None,
+                lifetime: tuple[float, float], config: Config) -> list[Check]:
+    """The growth checks but significance (:func:`growth_checks`, same parameters): the
+    growth's size and span, from the regime's level, growth, points and onset alone.
+
+    Returns
+    -------
+    list of Check
+        ``above_noise``, ``relative_growth``, ``duration``, ``points``, and
+        ``short_growth_swing`` for growth shorter than :data:`SHORT_FACTOR` x
+        ``Config.min_leak_duration``.
+    """
+    checks = []
     # many points pin a trend down better than few: the ratio shrinks with sqrt(points)
     n_reg = regime.y.size
     ratio = max(config.min_noise_ratio_floor, config.min_noise_ratio * math.sqrt(

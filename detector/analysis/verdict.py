@@ -21,7 +21,8 @@ from ..config import Config
 from . import lookalikes
 from .checks import Check
 from .floor import Floor
-from .growth import Regime, find_regime, find_trend, growth_checks, segment_floor
+from .growth import (Regime, find_regime, find_trend, growth_checks, segment_floor,
+                     size_checks)
 
 
 @dataclass(frozen=True)
@@ -41,8 +42,9 @@ class LifetimeVerdict:
         The other reading of the floor that was considered and not chosen (the
         long-run trend when the local climb decided, or the climb when the trend
         did), for inspection; no report reads it. The trend is looked for only to
-        see whether it leaks, so when no start could be significant it is a
-        verdict without a regime.
+        see whether it leaks, so when no start could be significant, or none could
+        pass the checks that need no autocorrelation correction
+        (:func:`trend_could_leak`), it is a verdict without a regime.
     """
 
     regime: Regime
@@ -174,13 +176,40 @@ def judge_lifetime(floor: Floor, *, level: float, swing: float, period: float | 
     climb = judged(find_regime(floor, level=level, config=config, segmented=segmented))
     if climb.leak:
         return climb
-    # (the trend is used only when it leaks: starts that cannot be significant are not
-    # worked out)
+    # (the trend is used only when it leaks: starts that cannot be significant, or whose
+    # growth fails a check that needs no autocorrelation correction, are not worked out)
+    def could_leak(regime):
+        return trend_could_leak(regime, level=level, swing=swing, period=period,
+                                bounds=bounds, reference_high=reference_high, config=config)
+
     trend = judged(find_trend(floor, level=level, config=config, segmented=segmented,
-                              only_significant=True, memo=memo))
+                              only_significant=True, memo=memo, could_leak=could_leak))
     if trend.leak:
         return replace(trend, other=climb)
     return replace(climb, other=trend)
+
+
+def trend_could_leak(regime: Regime, *, level: float, swing: float, period: float | None,
+                     bounds: tuple[float, float], reference_high: float | None,
+                     config: Config) -> bool:
+    """Whether a long-run trend regime could still leak, judged on what needs neither the
+    autocorrelation correction nor the warm-up statistics: False when a growth check other
+    than ``significant`` fails or the ``recovery``, ``level_shift`` or ``resolved_leak``
+    look-alike matches (the other parameters as :func:`judge_lifetime`).
+
+    ``regime`` may be light (:func:`~detector.analysis.growth.find_trend`'s
+    ``could_leak``); with its levels not fitted (``growth`` NaN) only the checks that need
+    no growth are made (``duration``, ``points``, ``level_shift``, ``resolved_leak``).
+    """
+    if lookalikes.level_shift(regime).holds or \
+            lookalikes.resolved_leak(regime, bounds, config).holds:
+        return False
+    fitted = not math.isnan(regime.growth)
+    sized = size_checks(regime, level=level, swing=swing, period=period, lifetime=bounds,
+                        config=config)
+    if not all(c.holds for c in sized if fitted or c.name in ("duration", "points")):
+        return False
+    return not (fitted and lookalikes.recovery(regime, reference_high, config).holds)
 
 
 def leak_pattern(current: LifetimeVerdict, *, cycle: float | None, periodic: bool) -> str:

@@ -35,7 +35,8 @@ def random_case(rng, kind):
         v = 5e8 + np.cumsum(rng.normal(0, 1e6, n))
     events = np.flatnonzero(rng.random(n) < rng.uniform(0.0, 1.0)).astype(np.int64)
     after = v[events] - rng.uniform(-2, 12, events.size) * rng.choice([1.0, 1e6], 1)
-    return v, events, after, float(rng.uniform(0, 1))
+    # shares outside [0, 1] too: Config.restart_giveback is bounded only below
+    return v, events, after, float(rng.uniform(-1, 2))
 
 
 @pytest.mark.parametrize("seed", range(60))
@@ -72,9 +73,22 @@ def test_tiny_and_edge_inputs():
     ((np.array([1.0, 2.0]), np.array([-1]), np.array([0.0]), 0.4), "indices into v"),
     ((np.array([1.0, 2.0]), np.array([1]), np.array([0.0, 1.0]), 0.4), "same length"),
     ((np.array([1.0, 2.0]), np.array([0.5]), np.array([0.0]), 0.4), "sample indices"),
-    ((np.array([1.0, 2.0]), np.array([1]), np.array([0.0]), 1.5), "keep_share"),
+    ((np.array([1.0, 2.0]), np.array([1]), np.array([0.0]), float("nan")), "keep_share"),
     ((np.ones((2, 2)), np.array([1]), np.array([0.0]), 0.4), "v must be 1-D"),
 ])
 def test_bad_input_names_the_argument(args, message):
     with pytest.raises(ValueError, match=message):
         returns_to_base(*args)
+
+
+def test_a_giveback_above_one_is_a_setting_analyze_takes():
+    """``Config.restart_giveback`` is bounded only below: 1.5 makes the share a restart may
+    keep -0.5, which finds no restart here; analyze must not reject it (an early version
+    of the kernel's checks did)."""
+    import detector
+
+    t = np.arange(0, 4 * 86400, 300.0)
+    v = 1e8 + (t % 86400) * 100
+    rep = detector.analyze(v, t, config=detector.Config(restart_giveback=1.5))
+    assert rep.evidence["lifetimes"]["count"] == 1
+    assert detector.analyze(v, t).evidence["lifetimes"]["count"] == 4

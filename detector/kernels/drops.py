@@ -8,6 +8,8 @@ compiled (a GC sawtooth gives thousands of drops a week, ~0.3 us each in Python)
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ._jit import kernel
@@ -51,7 +53,9 @@ def returns_to_base(v: np.ndarray, events: np.ndarray, after: np.ndarray,
     after : numpy.ndarray
         The lowest value after each drop (value units), float64, one per event.
     keep_share : float
-        Share of the lifetime's gain that a restart may keep, in [0, 1].
+        Share of the lifetime's gain that a restart may keep: usually in [0, 1], but any
+        number is taken (``1 - Config.restart_giveback``, and that setting is bounded
+        only below).
 
     Returns
     -------
@@ -62,7 +66,7 @@ def returns_to_base(v: np.ndarray, events: np.ndarray, after: np.ndarray,
     ------
     ValueError
         ``v`` or ``after`` not 1-D numbers or not finite, ``events`` not strictly
-        increasing indices into ``v``, lengths that differ, ``keep_share`` outside [0, 1].
+        increasing indices into ``v``, lengths that differ, ``keep_share`` NaN.
     """
     v = as_float_array(v, "v")
     after = as_float_array(after, "after")
@@ -80,8 +84,8 @@ def returns_to_base(v: np.ndarray, events: np.ndarray, after: np.ndarray,
                          f"{v.shape[0] - 1})")
     if not (np.isfinite(v).all() and np.isfinite(after).all()):
         raise ValueError("v and after must be finite (no NaN or inf)")
-    if not 0.0 <= keep_share <= 1.0:
-        raise ValueError(f"keep_share must be in [0, 1], got {keep_share}")
+    if math.isnan(keep_share):
+        raise ValueError("keep_share must be a number, got NaN")
     out = np.empty(events.shape[0], dtype=np.int64)
     kept = _returns_to_base_kernel(read_only(v), read_only(events), read_only(after),
                                    float(keep_share), out)

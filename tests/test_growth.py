@@ -104,8 +104,8 @@ def test_could_leak_gives_up_only_on_trends_that_cannot_leak(seed):
         full = find_trend(floor, level=level, config=config, segmented=segmented,
                           only_significant=True, memo={})
 
-        def could_leak(regime):
-            return trend_could_leak(regime, level=level, swing=swing, period=None,
+        def could_leak(regime, fitted):
+            return trend_could_leak(regime, fitted, level=level, swing=swing, period=None,
                                     bounds=bounds, reference_high=reference_high,
                                     config=config)
 
@@ -121,3 +121,75 @@ def test_could_leak_gives_up_only_on_trends_that_cannot_leak(seed):
             assert not leak  # given up on a trend that leaks: the shortcut is wrong
             given_up += full.found
     assert given_up >= 5 and kept_leaking >= 5, (given_up, kept_leaking)
+
+
+def trend_floors(seed: int, count: int):
+    """Floors whose local climb is cut short near the end (a dip, a release after a
+    staircase) over growth that goes on: the long-run trend decides, and often leaks.
+    Points 300 s apart, or 10 s (growth then lasts minutes: the short-growth checks)."""
+    rng = np.random.default_rng(seed)
+    for _ in range(count):
+        n = int(rng.integers(40, 401))
+        step = float(rng.choice([300.0, 10.0]))
+        t = 1.7e9 + step * np.arange(n)
+        u = np.linspace(0, 1, n)
+        a = float(rng.choice([5.0, 10.0, 20.0]))
+        if rng.random() < 0.5:
+            g = a * u - 0.4 * a * ((u > 0.85) & (u < 0.92))
+        else:
+            g = a * np.floor(u * 6) / 6 - 0.3 * a * (u > 0.9)
+        e = np.zeros(n)
+        shocks = rng.normal(0, float(rng.choice([0.5, 1.0, 2.0])), n)
+        for i in range(n):
+            e[i] = (0.7 * e[i - 1] if i else 0.0) + shocks[i]
+        yield Floor(t, 100.0 + g + e, "bins", step)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_judge_lifetime_decides_as_without_the_shortcut(seed, monkeypatch):
+    """The whole lifetime verdict, with ``judge_lifetime``'s own wiring of the shortcut
+    (its level, swing, period, bounds and the previous lifetime's high), against the
+    same verdict made with a search that never gives up: the same verdict, deciding check,
+    regime and checks, over levels, swings, periods, lifetimes longer than the floor and
+    reference highs that reach the recovery, plateau and short-growth boundaries."""
+    from detector.analysis import verdict
+
+    config = Config()
+    rng = np.random.default_rng(200 + seed)
+    full_search = verdict.find_trend
+
+    def never_gives_up(*args, could_leak=None, **kwargs):
+        return full_search(*args, **kwargs)
+
+    cases = []
+    for floor in [*floors(seed + 10, 40), *trend_floors(seed, 40)]:
+        span = float(floor.t[-1] - floor.t[0])
+        level = float(rng.choice([100.0, 100.0, 30.0, 400.0]))
+        swing = float(np.percentile(floor.y, 95) - np.percentile(floor.y, 5)) * float(
+            rng.choice([0.5, 1.0, 3.0, 10.0]))
+        period = rng.choice([None, span / 12, span / 3])
+        extra = float(rng.choice([0.0, 0.5, 3.0])) * span
+        bounds = (float(floor.t[0] - extra), float(floor.t[-1]))
+        high = None if rng.random() < 0.4 else float(np.percentile(floor.y, 90)) + float(
+            rng.normal(0, 2))
+        cases.append((floor, dict(level=level, swing=swing, period=period, bounds=bounds,
+                                  reference_high=high, config=config)))
+
+    def judge_all():
+        out, trends = [], []
+        for floor, kw in cases:
+            v = verdict.judge_lifetime(floor, **kw)
+            out.append((v.leak, v.regime.kind if v.regime.found else None,
+                        None if v.deciding is None else v.deciding.reason,
+                        v.regime.stats(), [c.to_dict() for c in (*v.growth, *v.vetoes)]))
+            trend = v if v.regime.kind == "trend" else v.other  # (no report reads .other)
+            trends.append(trend is not None and trend.regime.found)
+        return out, trends
+
+    with_shortcut, found_with = judge_all()
+    monkeypatch.setattr(verdict, "find_trend", never_gives_up)
+    without, found_without = judge_all()
+    assert without == with_shortcut
+    # both sides met: trends the shortcut gave up on, and trends that leak
+    assert sum(a and not b for a, b in zip(found_without, found_with)) >= 5
+    assert sum(kind == "trend" for _, kind, *_ in with_shortcut) >= 5

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 
@@ -332,7 +333,8 @@ def find_regime(floor: Floor, *, level: float, config: Config,
 
 def find_trend(floor: Floor, *, level: float, config: Config,
                segmented: tuple | None = None, only_significant: bool = False,
-               memo: dict | None = None, could_leak=None) -> Regime:
+               memo: dict | None = None,
+               could_leak: Callable[[Regime, bool], bool] | None = None) -> Regime:
     """The long-run trend of a lifetime's floor: from the segment boundary where an upward
     trend has the strongest evidence (largest autocorrelation-corrected Mann-Kendall z) to
     the end. Its growth is the Theil-Sen rise over that stretch, so brief dips and partial
@@ -344,11 +346,11 @@ def find_trend(floor: Floor, *, level: float, config: Config,
     the corrected one): for callers that use the trend only when it is a leak, which a
     trend that is not significant never is. ``memo``: see :func:`trend_test`.
 
-    ``could_leak`` (with ``only_significant``): a predicate on a start's regime made
-    without its costly statistics (the Theil-Sen interval, the halves' slopes, the late
-    share and high are left out), true when every check that needs none of them holds;
-    it is asked first with the levels not fitted (``growth`` NaN: only what the segments
-    tell), then with them.
+    ``could_leak(regime, fitted)`` (with ``only_significant``): a predicate on a start's
+    regime made without its costly statistics (the Theil-Sen interval, the halves'
+    slopes, the late share and high are left out), true when every check that needs none
+    of them holds; it is asked first with the levels not fitted (``fitted`` False: the
+    levels and growth are NaN, only what the segments tell counts), then with them.
     When it is false for every start that could be significant, no start can give a
     leaking trend whichever wins, and no autocorrelation correction is worked out: the
     result is then no trend, as for a floor without a significant start. (The corrected
@@ -396,8 +398,8 @@ def find_trend(floor: Floor, *, level: float, config: Config,
         # first what the segments alone tell (no fit), then the fitted growth
         maybe = [c for c in sorted(plain, key=lambda c: (-plain[c][1], c))
                  if plain[c][1] > 0 and ndtr(-plain[c][1]) < config.alpha
-                 and could_leak(trend_from(c, light=True, fit=False))]
-        if not any(could_leak(trend_from(c, light=True)) for c in maybe):
+                 and could_leak(trend_from(c, light=True, fit=False), False)]
+        if not any(could_leak(trend_from(c, light=True), True) for c in maybe):
             return Regime(False, kind="trend", **common)
     best, best_z = None, 0.0
     for c in sorted(plain, key=lambda c: (-plain[c][1], c)):
@@ -468,14 +470,13 @@ def _regime(kind, t_all, y_all, segs, up, members, i0, onset, first_start, pre_l
     t_reg, y_reg = t_all[i0:], y_all[i0:]
     steps = sorted(set([segs[j]["t_a"] for j in jumps_up] + [segs[j]["t_a"] for j in rising]))
     spacing = (steps[-1] - steps[0]) / (len(steps) - 1) if len(steps) > 1 else 0.0
+    base = dict(kind=kind, onset=float(onset), last_growth=float(last_growth), t=t_reg,
+                y=y_reg, growth=float(end_level - pre_level), pre_level=float(pre_level),
+                end_level=float(end_level), pre_high=_pre_high(y_all[:first_start]),
+                rising=len(rising), jumps_up=len(jumps_up), step_spacing=float(spacing),
+                plateau=float(t_all[-1] - last_growth), releases=releases, **common)
     if light:
-        return Regime(
-            True, kind=kind, onset=float(onset), last_growth=float(last_growth), t=t_reg,
-            y=y_reg, growth=float(end_level - pre_level), pre_level=float(pre_level),
-            end_level=float(end_level), pre_high=_pre_high(y_all[:first_start]),
-            rising=len(rising), jumps_up=len(jumps_up), step_spacing=float(spacing),
-            plateau=float(t_all[-1] - last_growth), releases=releases, slope=math.nan,
-            **common)
+        return Regime(True, slope=math.nan, **base)
     ts_slope, _, lo, hi = theil_sen_interval(y_reg, t_reg - t0) if y_reg.size >= 3 else (
         0.0, 0.0, math.nan, math.nan)
     # the growing part, halved: a warm-up's second half grows far slower than its first
@@ -490,14 +491,9 @@ def _regime(kind, t_all, y_all, segs, up, members, i0, onset, first_start, pre_l
         if s1 > 0:
             ratio = float(s2 / s1)
     late = late_share(yc) if tc.shape[0] >= 10 else None
-    return Regime(
-        True, kind=kind, onset=float(onset), last_growth=float(last_growth), t=t_reg, y=y_reg,
-        growth=float(end_level - pre_level), pre_level=float(pre_level),
-        end_level=float(end_level), pre_high=_pre_high(y_all[:first_start]),
-        rising=len(rising), jumps_up=len(jumps_up), step_spacing=float(spacing),
-        plateau=float(t_all[-1] - last_growth), releases=releases, half_slope_ratio=ratio,
-        late_share=late, late_high=late_high(y_reg, float(end_level - pre_level)),
-        slope=float(ts_slope), slope_interval=(float(lo), float(hi)), **common)
+    return Regime(True, half_slope_ratio=ratio, late_share=late,
+                  late_high=late_high(y_reg, float(end_level - pre_level)),
+                  slope=float(ts_slope), slope_interval=(float(lo), float(hi)), **base)
 
 
 def _pre_high(before: np.ndarray) -> float | None:

@@ -178,8 +178,9 @@ def judge_lifetime(floor: Floor, *, level: float, swing: float, period: float | 
         return climb
     # (the trend is used only when it leaks: starts that cannot be significant, or whose
     # growth fails a check that needs no autocorrelation correction, are not worked out)
-    def could_leak(regime):
-        return trend_could_leak(regime, level=level, swing=swing, period=period,
+
+    def could_leak(regime, fitted):
+        return trend_could_leak(regime, fitted, level=level, swing=swing, period=period,
                                 bounds=bounds, reference_high=reference_high, config=config)
 
     trend = judged(find_trend(floor, level=level, config=config, segmented=segmented,
@@ -189,22 +190,22 @@ def judge_lifetime(floor: Floor, *, level: float, swing: float, period: float | 
     return replace(climb, other=trend)
 
 
-def trend_could_leak(regime: Regime, *, level: float, swing: float, period: float | None,
-                     bounds: tuple[float, float], reference_high: float | None,
-                     config: Config) -> bool:
+def trend_could_leak(regime: Regime, fitted: bool = True, *, level: float, swing: float,
+                     period: float | None, bounds: tuple[float, float],
+                     reference_high: float | None, config: Config) -> bool:
     """Whether a long-run trend regime could still leak, judged on what needs neither the
     autocorrelation correction nor the warm-up statistics: False when a growth check other
     than ``significant`` fails or the ``recovery``, ``level_shift`` or ``resolved_leak``
     look-alike matches (the other parameters as :func:`judge_lifetime`).
 
     ``regime`` may be light (:func:`~detector.analysis.growth.find_trend`'s
-    ``could_leak``); with its levels not fitted (``growth`` NaN) only the checks that need
-    no growth are made (``duration``, ``points``, ``level_shift``, ``resolved_leak``).
+    ``could_leak``); with ``fitted`` False its levels are not fitted, and only the checks
+    that need no growth are made (``duration``, ``points``, ``level_shift``,
+    ``resolved_leak``).
     """
     if lookalikes.level_shift(regime).holds or \
             lookalikes.resolved_leak(regime, bounds, config).holds:
         return False
-    fitted = not math.isnan(regime.growth)
     sized = size_checks(regime, level=level, swing=swing, period=period, lifetime=bounds,
                         config=config)
     if not all(c.holds for c in sized if fitted or c.name in ("duration", "points")):

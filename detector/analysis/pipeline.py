@@ -204,9 +204,12 @@ def judge(series: Series, *, limit: float | None, config: Config, timed: bool = 
                                      width=period.seconds / per_cycle)
             lt_period = Period(period.seconds, per_cycle, period.strength, period.calendar)
         fl = floor_points(lt_bins, lt_period, lifetimes.cycle)
-        level = float(np.nanmedian(lt_bins.mean)) if np.isfinite(lt_bins.mean).any() else 0.0
-        swing = float(np.nanpercentile(lt_bins.hi, 95) - np.nanpercentile(lt_bins.lo, 5)) \
-            if np.isfinite(lt_bins.mean).any() else 0.0
+        # numpy's nanmedian and nanpercentile, the same floats (kernels.order) at a fifth
+        # of their cost: empty bins are NaN in mean, lo and hi alike
+        filled = np.isfinite(lt_bins.mean)
+        level = float(order.median(lt_bins.mean[filled])) if filled.any() else 0.0
+        swing = float(order.percentiles(lt_bins.hi[filled], (95,))[0]
+                      - order.percentiles(lt_bins.lo[filled], (5,))[0]) if filled.any() else 0.0
         verdict = judge_lifetime(fl, level=level, swing=swing,
                                  period=lt_period.seconds if lt_period else None,
                                  config=config, bounds=bounds, reference_high=reference_high)

@@ -16,7 +16,7 @@ import numpy as np
 
 from ._jit import kernel
 from ._validate import as_float_array, check_float, check_int
-from .order import order_statistics
+from .order import median, order_statistics
 
 # ---------------------------------------------------------------- merge-sort counting
 
@@ -910,7 +910,7 @@ def theil_sen(y, x=None) -> tuple[float, float]:
     slope, _ = _theil_sen_sorted(ys, xs)
     if math.isnan(slope):
         return math.nan, math.nan
-    intercept = float(np.median(y) - slope * np.median(x))
+    intercept = float(median(y) - slope * median(x))  # np.median's floats, no dispatch
     return slope, intercept
 
 
@@ -966,7 +966,7 @@ def theil_sen_interval(y, x=None, *, confidence: float = 0.95) -> tuple[float, f
     # values as a partition of all the slopes at a third of its cost
     lo_v, hi_v, a, b = order_statistics(slopes, [lo_i, hi_i, k1, k2])
     slope = float(a) if k1 == k2 else float((a + b) / 2)
-    intercept = float(np.median(y) - slope * np.median(x))
+    intercept = float(median(y) - slope * median(x))  # np.median's floats, no dispatch
     return slope, intercept, float(lo_v), float(hi_v)
 
 

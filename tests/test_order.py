@@ -29,6 +29,7 @@ def test_median_and_percentiles_equal_numpy(n):
     for x in _inputs(rng, n):
         keep = x.copy()
         assert order.median(x) == np.median(x)
+        assert order.mad(x) == np.median(np.abs(x - np.median(x)))
         assert order.percentiles(x, QS) == [float(np.percentile(x, q)) for q in QS]
         assert np.array_equal(x, keep)  # the input is not modified
 

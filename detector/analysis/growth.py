@@ -167,7 +167,7 @@ def robust_noise(y: np.ndarray, lag: int = 3) -> float:
         return 0.0
     lag = max(1, min(lag, n // 3))
     d = y[lag:] - y[:-lag]
-    sigma = 1.4826 * order.median(np.abs(d - order.median(d))) / math.sqrt(2.0)
+    sigma = 1.4826 * order.mad(d) / math.sqrt(2.0)
     if sigma == 0.0:  # plateaus (integers, rolling minima): fall back to the mean deviation
         sigma = float(np.mean(np.abs(d - np.mean(d)))) * math.sqrt(math.pi / 2) / math.sqrt(2.0)
     return sigma
@@ -394,15 +394,16 @@ def find_trend(floor: Floor, *, level: float, config: Config,
         return _regime("trend", t_all, y_all, segs, up, inside, c, float(t_all[c]), c,
                        pre_level, end_level, releases, common, light=light)
 
+    by_plain_z = sorted(plain, key=lambda c: (-plain[c][1], c))
     if could_leak is not None and only_significant:
         # first what the segments alone tell (no fit), then the fitted growth
-        maybe = [c for c in sorted(plain, key=lambda c: (-plain[c][1], c))
+        maybe = [c for c in by_plain_z
                  if plain[c][1] > 0 and ndtr(-plain[c][1]) < config.alpha
                  and could_leak(trend_from(c, light=True, fit=False), False)]
         if not any(could_leak(trend_from(c, light=True), True) for c in maybe):
             return Regime(False, kind="trend", **common)
     best, best_z = None, 0.0
-    for c in sorted(plain, key=lambda c: (-plain[c][1], c)):
+    for c in by_plain_z:
         mk, bound = plain[c]
         if bound < best_z or bound <= 0:
             break

@@ -89,7 +89,7 @@ def find_lifetimes(t: np.ndarray, v: np.ndarray, config: Config, *,
         ahead[:-k] = np.minimum(ahead[:-k], v[k:])
     drop = v - ahead
     d1 = np.diff(raw)
-    sigma = 1.4826 * order.median(np.abs(d1 - order.median(d1))) / np.sqrt(2.0)
+    sigma = 1.4826 * order.mad(d1) / np.sqrt(2.0)
     # the range of the detrended values: a leak's own growth must not hide its GC drops
     step = max(1, n // 10_000)
     x = t[::step] - t[0]

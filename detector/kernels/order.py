@@ -92,6 +92,12 @@ def median(x: np.ndarray) -> float:
     return float((a + b) / 2.0)
 
 
+def mad(x: np.ndarray) -> float:
+    """Median absolute deviation from the median, ``median(|x - median(x)|)``, for a 1-D
+    array of finite floats (numpy's very floats); NaN when empty."""
+    return median(np.abs(x - median(x)))
+
+
 def percentiles(x: np.ndarray, qs) -> list[float]:
     """``np.percentile(x, q)`` for each ``q`` in ``qs`` (percent, 0-100), numpy's default
     ``linear`` method, for a 1-D array of finite floats; the same floats."""

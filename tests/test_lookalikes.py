@@ -149,16 +149,19 @@ def test_peaks_hold_allows_a_fall_below_half_a_lifetimes_gain():
     assert _peaks_hold(np.array([80.0, 80.0, 100.0, 100.0]))  # rising peaks always hold
 
 
-def jvm_restart_loop(seed, lives_s=(560, 470, 620, 600, 450, 300), cycle=30.0):
+def jvm_restart_loop(seed, lives_s=(560, 470, 620, 600, 450, 300), cycle=30.0,
+                     teeth=(0.5e9, 0.5e9)):
     """A JVM heap at 1 s killed in a loop: a GC sawtooth of ``cycle`` seconds whose live
-    set (the floor) climbs with uptime from 0.3 to 1.5 GB, back to 0.3 GB at each kill.
+    set (the floor) climbs with uptime from 0.3 to 1.5 GB, back to 0.3 GB at each kill;
+    the teeth are ``teeth[0]`` bytes high in the first life and ``teeth[1]`` in the last.
     Returns (t, v, kill times)."""
     rng = np.random.default_rng(seed)
     ts, vs, kills, t0 = [], [], [], 1.7e9
-    for life in lives_s:
+    for k, life in enumerate(lives_s):
         t = np.arange(life, dtype=float)
         phase = (t + rng.uniform(0, cycle)) % cycle
-        vs.append(0.3e9 + 1.2e9 * t / max(lives_s) + 0.5e9 * phase / cycle
+        tooth = teeth[0] + (teeth[1] - teeth[0]) * k / (len(lives_s) - 1)
+        vs.append(0.3e9 + 1.2e9 * t / max(lives_s) + tooth * phase / cycle
                   + rng.normal(0, 5e6, t.size))
         ts.append(t0 + t)
         t0 += life
@@ -182,6 +185,91 @@ def test_restarts_under_a_gc_sawtooth_are_placed_at_the_kill(seed):
     assert np.max(np.abs(lt.restarts - kills)) <= 2.0  # samples at 1 s
     rep = detector.analyze(v, t)
     assert rep.leak and rep.pattern == "restart_loop", rep.evidence["decision"]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_loop_under_gc_teeth_that_shrink_is_judged_on_the_floor_peaks(seed):
+    """The collector's teeth shrink from 2.5 GB to 0.1 GB over the loop (the allocation
+    rate falls) while the live set climbs to the same kill in every life: the raw peaks
+    fall by more than half of what a life gains, the floor's peaks do not. Under a GC
+    sawtooth the peaks that must hold are the floor's (with the raw peaks every seed
+    here was read as a resolved leak)."""
+    t, v, kills = jvm_restart_loop(seed, teeth=(2.5e9, 0.1e9))
+    rep = detector.analyze(v, t)
+    assert rep.leak and rep.pattern == "restart_loop", rep.evidence["decision"]
+    peaks = np.array(rep.evidence["lifetimes"]["peaks"][:-1])
+    assert np.median(peaks[3:]) < np.median(peaks[:3]) - 0.6e9  # the raw peaks do fall
+    hold = [c for c in rep.evidence["lifetimes"]["restart_loop_checks"]
+            if c["name"] == "peaks_hold"]
+    assert hold and hold[0]["holds"]
+
+
+def jvm_old_generation(seed, *, cycle, per, loop, tau_share=0.2, n=7):
+    """A JVM heap at 1 s: a young-generation sawtooth of ``cycle`` seconds (0.5 GB teeth)
+    over an old generation emptied every ``per`` cycles (+-15 %), ``n`` times. In a loop
+    (``loop``) the old generation climbs 0.8 GB at one rate to each kill; healthy, it
+    fills in ``tau_share`` of the interval (1 - exp) and levels off before the next full
+    collection empties it. Returns (t, v)."""
+    rng = np.random.default_rng(seed)
+    ts, vs, t0 = [], [], 1.7e9
+    for life in cycle * per * rng.uniform(0.85, 1.15, n):
+        t = np.arange(int(life), dtype=float)
+        phase = (t + rng.uniform(0, cycle)) % cycle
+        old = 0.8e9 * (t / life if loop else 1 - np.exp(-t / (tau_share * life)))
+        vs.append(0.3e9 + old + 0.5e9 * phase / cycle + rng.normal(0, 5e6, t.size))
+        ts.append(t0 + t)
+        t0 += t.size
+    return np.concatenate(ts), np.concatenate(vs)
+
+
+@pytest.mark.parametrize("cycle,per,seed", [(60.0, 8, 1), (60.0, 8, 4), (80.0, 10, 1),
+                                            (100.0, 8, 4)])
+def test_loop_of_short_lives_under_a_gc_sawtooth_is_read_point_by_point(cycle, per, seed):
+    """Lives of 8-10 GC cycles give 5-7 floor points each (one per 1.5 cycles): the
+    3-point median that spares the floor a single low cycle takes a life's trough or
+    peak, and the floor's restarts are not found (or only some). Read point by point,
+    they make a restart loop, and that reading is kept."""
+    t, v = jvm_old_generation(seed, cycle=cycle, per=per, loop=True)
+    lt = find_lifetimes(t, v, Config())
+    assert lt.cycle == pytest.approx(cycle, rel=0.15)
+    assert lt.loop_reading is not None and lt.loop_reading.restarts.size >= 5
+    assert lt.restarts.size < lt.loop_reading.restarts.size  # through the median: fewer
+    rep = detector.analyze(v, t)
+    assert rep.leak and rep.pattern == "restart_loop", rep.evidence["decision"]
+    assert rep.evidence["lifetimes"]["floor_reading"] == "point_by_point"
+    assert any("point by point" in note for note in rep.evidence["notes"])
+
+
+@pytest.mark.parametrize("cycle,per,tau,seed", [(60.0, 10, 0.1, 5), (60.0, 10, 0.2, 2),
+                                                (80.0, 10, 0.2, 4), (80.0, 10, 0.3, 5)])
+def test_old_generation_cycles_read_point_by_point_stay_a_gc_sawtooth(cycle, per, tau, seed):
+    """A healthy heap whose old generation fills, levels off and is emptied by a full
+    collection: read point by point, its floor drops back at every full collection, just
+    as a loop's does, but the lives level off (no loop). That reading is dropped: the
+    heap stays one lifetime under a GC sawtooth, not scheduled restarts."""
+    t, v = jvm_old_generation(seed, cycle=cycle, per=per, loop=False, tau_share=tau)
+    lt = find_lifetimes(t, v, Config())
+    assert lt.restarts.size == 0 and lt.loop_reading is not None
+    assert lt.loop_reading.restarts.size == 6  # every full collection
+    rep = detector.analyze(v, t)
+    assert not rep.leak and rep.pattern == "gc_sawtooth", rep.evidence["decision"]
+    assert rep.evidence["lifetimes"]["count"] == 1
+    assert "floor_reading" not in rep.evidence["lifetimes"]
+
+
+@pytest.mark.parametrize("cycle,per,tau,seed", [(60.0, 8, 0.2, 5), (80.0, 8, 0.3, 0),
+                                                (80.0, 8, 0.3, 3), (100.0, 8, 0.2, 4)])
+def test_a_point_by_point_reading_that_misses_a_full_collection_is_no_loop(cycle, per, tau,
+                                                                          seed):
+    """Here the point-by-point reading finds only some of the full collections (a drop
+    from a level-off to the baseline falls under the noise threshold): its lifetimes span
+    two lives each, which look like growth to a kill. A lifetime that falls inside by
+    half a restart's drop is such a miss, and the reading is not offered (without that
+    rule each of these healthy heaps was a restart loop)."""
+    t, v = jvm_old_generation(seed, cycle=cycle, per=per, loop=False, tau_share=tau)
+    assert find_lifetimes(t, v, Config()).loop_reading is None
+    rep = detector.analyze(v, t)
+    assert not rep.leak, rep.evidence["decision"]
 
 
 def test_drops_on_a_clock_are_a_schedule_not_kills():

@@ -15,6 +15,7 @@ replicates (an OOM-kill loop leaks in every one of them).
 
 from __future__ import annotations
 
+import copy
 import math
 import sys
 
@@ -30,7 +31,7 @@ from . import lookalikes
 from .floor import floor_points
 from .regularise import bin_series
 from .replicates import judge_replicates
-from .restarts import find_lifetimes, process_exit
+from .restarts import Lifetimes, find_lifetimes, process_exit
 from .seasonality import DAY, Period, find_period
 from .verdict import benign_pattern, judge_lifetime, leak_pattern
 
@@ -177,8 +178,28 @@ def judge(series: Series, *, limit: float | None, config: Config, timed: bool = 
 
     ok = np.isfinite(clean.values)
     t_ok, v_ok = clean.timestamps[ok], clean.values[ok]
-    window = float(t_ok[-1] - t_ok[0])
     lifetimes = find_lifetimes(t_ok, v_ok, config)
+    if lifetimes.loop_reading is not None:
+        # the GC floor read point by point: kept only when its lifetimes make a loop
+        loop = _judge_lifetimes(lifetimes.loop_reading, clean, t_ok, v_ok,
+                                copy.deepcopy(evidence), limit=limit, config=config)
+        if loop.pattern == "restart_loop":
+            loop.evidence["notes"].append(
+                "restarts read from the floor of the GC cycles point by point (lives of a "
+                "few cycles lose their trough and peak to a 3-point median): they make a "
+                "restart loop")
+            loop.evidence["lifetimes"]["floor_reading"] = "point_by_point"
+            return loop
+    return _judge_lifetimes(lifetimes, clean, t_ok, v_ok, evidence, limit=limit,
+                            config=config)
+
+
+def _judge_lifetimes(lifetimes: Lifetimes, clean: Series, t_ok: np.ndarray,
+                     v_ok: np.ndarray, evidence: dict, *, limit: float | None,
+                     config: Config) -> Report:
+    """Judge a series (``clean``, its finite samples ``t_ok``, ``v_ok``) split into
+    ``lifetimes``; ``evidence`` holds what :func:`judge` found so far (input, notes)."""
+    window = float(t_ok[-1] - t_ok[0])
     current_bounds = lifetimes.bounds[-1]
     bins = bin_series(clean, config.max_bins, *current_bounds)
     period = find_period(bins.mean, bins.width, config)

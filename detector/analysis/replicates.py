@@ -8,8 +8,8 @@ lifetimes are replicates of the current one:
   lifetimes (the Mann-Kendall S and its variance add up over independent
   lifetimes), so a loop of short lives, each too short to convince alone, is still
   found; the growth must begin early in each life (memory that sits at its baseline
-  and ramps only before each drop is work, not a leak), the peaks must not fall,
-  and the current lifetime must grow too, or be too young to tell. An OOM-kill
+  and ramps only before each drop is work, not a leak), the peaks must not fall
+  (under a GC sawtooth, the peaks of the floor: what a lifetime holds), and the current lifetime must grow too, or be too young to tell. An OOM-kill
   loop is the strongest leak evidence there is.
 * **batch work** (a look-alike): a ramp confined to the end of each lifetime,
   released at its drop, or any ramp repeated between drops that keep a clock
@@ -216,7 +216,14 @@ def _loop_checks(completed, floors, current, current_floor, peaks, clock, *, lev
                         f"{at_peak:.0%} of the lifetimes are highest in their last fifth when "
                         "they drop (a kill at the peak; a dip strikes anywhere)"))
     rise = float(np.median(rises))
-    hold = _peaks_hold(peaks[:-1], rise) if peaks.size >= 3 else True
+    if current_floor.method.startswith("cycle_minima") and current_floor.y.size:
+        # under a GC sawtooth a lifetime holds what its floor reached: the tops of the
+        # collector's teeth follow the allocation rate (and the rises compared are the
+        # floor's too)
+        held = np.array([float(f.y.max()) for _, f in usable] + [float(current_floor.y.max())])
+    else:
+        held = peaks
+    hold = _peaks_hold(held[:-1], rise) if held.size >= 3 else True
     checks.append(Check("peaks_hold", hold, None, None,
                         "the peaks do not fall" if hold else
                         "the peaks fall by more than half of what a lifetime gains"))

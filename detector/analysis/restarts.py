@@ -39,6 +39,14 @@ class Lifetimes:
         Drops not taken as restarts because the levels they land on climb from
         one to the next (a load that falls every evening on top of growth) or
         scatter (releases of varying depth).
+    loop_reading : Lifetimes or None
+        Under a GC sawtooth: other restarts, found in the floor of the cycles point by
+        point, without the 3-point median that spares the floor single low cycles. A
+        life of a few floor points loses its trough and its peak to that median, so a
+        loop of short lives is found only this way; but a plain heap's full collections
+        make such drops too, so this reading is for a restart loop only (the pipeline
+        keeps it when its lifetimes pass every loop check). None when it finds no
+        restarts or the same ones.
     """
 
     restarts: np.ndarray
@@ -47,6 +55,7 @@ class Lifetimes:
     fast_drops: int = 0
     cycle: float | None = None
     rejected: int = 0
+    loop_reading: "Lifetimes | None" = None
 
 
 #: Fewest drops that can make a garbage collector's sawtooth (fewer are restarts).
@@ -54,7 +63,7 @@ GC_MIN_DROPS = 8
 
 
 def find_lifetimes(t: np.ndarray, v: np.ndarray, config: Config, *,
-                   min_lifetime: float | None = None) -> Lifetimes:
+                   min_lifetime: float | None = None, smooth: bool = True) -> Lifetimes:
     """Split valid samples ``(t, v)`` (sorted, finite) into lifetimes.
 
     Parameters
@@ -67,6 +76,11 @@ def find_lifetimes(t: np.ndarray, v: np.ndarray, config: Config, *,
     min_lifetime : float, optional
         Drops recurring faster than this (median, seconds) are garbage collection;
         default ``Config.restart_min_lifetime``.
+    smooth : bool
+        Take drops from the 3-point median of ``v`` (default), which removes
+        single-sample spikes; False takes them from ``v`` itself (for the floor of a GC
+        sawtooth, whose points are each a cycle's low: see
+        :attr:`Lifetimes.loop_reading`).
 
     Returns
     -------
@@ -81,9 +95,10 @@ def find_lifetimes(t: np.ndarray, v: np.ndarray, config: Config, *,
     raw = v
     # a 3-point median removes single-sample scrape spikes (up or down), which are no
     # restarts, and keeps every level that holds for two samples or more
-    v = v.copy()
-    a, b, c = raw[:-2], raw[1:-1], raw[2:]
-    v[1:-1] = np.maximum(np.minimum(a, b), np.minimum(np.maximum(a, b), c))  # median of 3
+    if smooth:
+        v = v.copy()
+        a, b, c = raw[:-2], raw[1:-1], raw[2:]
+        v[1:-1] = np.maximum(np.minimum(a, b), np.minimum(np.maximum(a, b), c))  # median
     ahead = np.full(n, np.inf)
     for k in range(1, horizon + 1):  # lowest value within the next few samples
         ahead[:-k] = np.minimum(ahead[:-k], v[k:])
@@ -210,7 +225,9 @@ def _restarts_of_the_floor(t: np.ndarray, v: np.ndarray, gc: Lifetimes,
     The garbage collector's drops hide the restarts among them; a restart takes the
     floor (the low of each cycle) back to its starting level as well, a collection
     does not. The floor's own drops are judged by the same rules as raw drops, with
-    lifetimes of at least :data:`MIN_CYCLES_PER_LIFETIME` cycles.
+    lifetimes of at least :data:`MIN_CYCLES_PER_LIFETIME` cycles: once through the
+    floor's 3-point median (the restarts), once point by point (the
+    :attr:`Lifetimes.loop_reading`, when it differs).
     """
     width = 1.5 * gc.cycle
     cells = np.floor((t - t[0]) / width).astype(np.int64)
@@ -227,6 +244,8 @@ def _restarts_of_the_floor(t: np.ndarray, v: np.ndarray, gc: Lifetimes,
     slow = find_lifetimes(tf, f, config, min_lifetime=MIN_CYCLES_PER_LIFETIME * gc.cycle)
     if slow.cycle is not None:
         return gc
+    rough = find_lifetimes(tf, f, config, min_lifetime=MIN_CYCLES_PER_LIFETIME * gc.cycle,
+                           smooth=False)
 
     def on_raw(split: Lifetimes) -> Lifetimes:
         # each restart: the first of two raw samples in a row, after the last floor point
@@ -254,6 +273,23 @@ def _restarts_of_the_floor(t: np.ndarray, v: np.ndarray, gc: Lifetimes,
         return Lifetimes(t[first].astype(float), bounds, peaks, fast_drops=gc.fast_drops,
                          cycle=gc.cycle)
 
+    loop_reading = None
+    if rough.cycle is None and rough.restarts.size and \
+            not np.array_equal(rough.restarts, slow.restarts) and _clean_lives(tf, f, rough):
+        loop_reading = on_raw(rough)
     if slow.restarts.size == 0:
-        return replace(gc, rejected=slow.rejected)
-    return on_raw(slow)
+        return replace(gc, rejected=slow.rejected, loop_reading=loop_reading)
+    return replace(on_raw(slow), loop_reading=loop_reading)
+
+
+def _clean_lives(tf: np.ndarray, f: np.ndarray, split: Lifetimes, horizon: int = 3) -> bool:
+    """Whether no lifetime of ``split`` (restarts found in the floor ``(tf, f)``) falls,
+    inside it, by half of a restart's median drop or more: a reading that missed some
+    restarts leaves a full drop inside a lifetime, and lifetimes that span two lives
+    look like growth to the kill when each life levelled off."""
+    at = np.searchsorted(tf, split.restarts)
+    drops = np.array([f[j - 1] - np.min(f[j:j + horizon]) for j in at])
+    edges = np.concatenate(([0], at, [f.shape[0]]))
+    setback = max(float(np.max(np.maximum.accumulate(f[a:b]) - f[a:b]))
+                  for a, b in zip(edges[:-1], edges[1:]) if b > a)
+    return setback < 0.5 * float(np.median(drops))

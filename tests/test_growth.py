@@ -166,7 +166,7 @@ def test_judge_lifetime_decides_as_without_the_shortcut(seed, monkeypatch):
         span = float(floor.t[-1] - floor.t[0])
         level = float(rng.choice([100.0, 100.0, 30.0, 400.0]))
         swing = float(np.percentile(floor.y, 95) - np.percentile(floor.y, 5)) * float(
-            rng.choice([0.5, 1.0, 3.0, 10.0]))
+            np.exp(rng.uniform(np.log(0.5), np.log(10.0))))
         period = rng.choice([None, span / 12, span / 3])
         extra = float(rng.choice([0.0, 0.5, 3.0])) * span
         bounds = (float(floor.t[0] - extra), float(floor.t[-1]))

@@ -272,6 +272,87 @@ def test_a_point_by_point_reading_that_misses_a_full_collection_is_no_loop(cycle
     assert not rep.leak, rep.evidence["decision"]
 
 
+def _offered_readings(count=40):
+    """Generated heaps (loops and healthy old generations, GC cycles 40-100 s, lives of
+    5-10 cycles) on which the point-by-point reading of the floor is offered."""
+    import itertools
+
+    found = []
+    for cycle, per, seed in itertools.product((40.0, 60.0, 80.0, 100.0), (5, 6, 8, 10),
+                                              range(6)):
+        for loop, tau in ((True, 0.2), (False, 0.1), (False, 0.3)):
+            t, v = jvm_old_generation(seed, cycle=cycle, per=per, loop=loop, tau_share=tau)
+            if find_lifetimes(t, v, Config()).loop_reading is not None:
+                found.append((t, v))
+    assert len(found) >= count, len(found)
+    return found
+
+
+def test_a_dropped_point_by_point_reading_leaves_the_report_as_without_it(monkeypatch):
+    """When the point-by-point reading makes no loop, the report is the one the reading
+    through the median gives alone, field for field: nothing of the dropped judgement
+    (its notes, its resolved onset, its lifetimes) reaches it."""
+    from dataclasses import replace
+
+    from detector.analysis import pipeline
+
+    cases = _offered_readings()
+    kept = [detector.analyze(v, t).to_dict() for t, v in cases]
+    real = pipeline.find_lifetimes
+    monkeypatch.setattr(pipeline, "find_lifetimes",
+                        lambda *a, **k: replace(real(*a, **k), loop_reading=None))
+    alone = [detector.analyze(v, t).to_dict() for t, v in cases]
+    dropped = [(a, b) for a, b in zip(kept, alone)
+               if a["evidence"]["lifetimes"].get("floor_reading") is None]
+    assert len(dropped) >= 20 and len(dropped) < len(cases)  # both kinds are here
+    for a, b in dropped:
+        assert a == b
+
+
+def test_loop_possible_rules_out_only_readings_that_make_no_loop(monkeypatch):
+    """A point-by-point reading is judged in full only when its floors alone allow a loop
+    (``replicates.loop_possible``); judged in full regardless, every reading that check
+    dropped is no restart loop, and the kept ones are the same reports."""
+    from detector.analysis import pipeline
+
+    cases = _offered_readings()
+    quick = [detector.analyze(v, t).to_dict() for t, v in cases]
+    calls = []
+    real = pipeline.loop_possible
+
+    def always(*a, **k):
+        calls.append(real(*a, **k))
+        return True
+
+    monkeypatch.setattr(pipeline, "loop_possible", always)
+    full = [detector.analyze(v, t).to_dict() for t, v in cases]
+    assert quick == full
+    assert calls.count(False) >= 10  # the shortcut was taken, and made no difference
+
+
+def test_floor_peaks_are_the_highest_low_of_whole_cells():
+    from detector.analysis.restarts import floor_peaks
+
+    rng = np.random.default_rng(3)
+    t = 1.7e9 + np.sort(rng.choice(np.arange(5000.0), 3000, replace=False))
+    v = rng.normal(0, 1, t.size)
+    bounds = [(t[0], t[999]), (t[1000], t[2499]), (t[2500], t[-1]), (t[10], t[12])]
+    got = floor_peaks(t, v, bounds, cycle=20.0)
+    for (first, last), g in zip(bounds, got):  # a naive loop over the cells
+        width = 30.0
+        whole = int((last - first) // width)
+        inside = (t >= first) & (t <= last)
+        if whole == 0:
+            assert g == v[inside].min()
+            continue
+        lows = []
+        for c in range(whole):
+            cell = inside & (t >= first + c * width) & (t < first + (c + 1) * width)
+            if cell.any():
+                lows.append(v[cell].min())
+        assert g == max(lows)
+
+
 def test_drops_on_a_clock_are_a_schedule_not_kills():
     """The same climb-and-drop, once with drops every 24 h exactly (a daily load or a
     cron restart) and once with lives of varying length (kills when memory runs out)."""
@@ -584,3 +665,20 @@ def test_warmup_that_ends_on_its_plateau_is_still_a_warmup():
     steady = 10 * u
     assert late_high(steady, 10.0) == pytest.approx(0.26, abs=0.01)
     assert late_high(steady[:9], 10.0) is None and late_high(steady, 0.0) is None
+
+
+def test_a_plot_draws_the_lifetimes_of_the_reading_the_report_kept():
+    """A loop found only point by point: the drawing (``trace``) shows its lifetimes and
+    restarts, not the single lifetime of the reading through the median."""
+    from detector.analysis.trace import trace
+    from detector.series import Series
+
+    t, v = jvm_old_generation(1, cycle=60.0, per=8, loop=True)
+    series = Series.from_arrays(v, t)
+    rep = detector.analyze(series)
+    assert rep.pattern == "restart_loop"
+    assert rep.evidence["lifetimes"]["floor_reading"] == "point_by_point"
+    drawn = trace(series, rep)
+    assert np.array_equal(drawn.restarts, rep.evidence["lifetimes"]["restarts"])
+    assert drawn.lifetimes.shape[0] == rep.evidence["lifetimes"]["count"]
+    assert find_lifetimes(t, v, Config()).restarts.size < drawn.restarts.size

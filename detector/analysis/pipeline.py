@@ -30,8 +30,8 @@ from ..series import Series, _build
 from . import lookalikes
 from .floor import floor_points
 from .regularise import bin_series
-from .replicates import judge_replicates
-from .restarts import Lifetimes, find_lifetimes, process_exit
+from .replicates import judge_replicates, loop_possible
+from .restarts import Lifetimes, find_lifetimes, floor_peaks, process_exit
 from .seasonality import DAY, Period, find_period
 from .verdict import benign_pattern, judge_lifetime, leak_pattern
 
@@ -182,8 +182,9 @@ def judge(series: Series, *, limit: float | None, config: Config, timed: bool = 
     if lifetimes.loop_reading is not None:
         # the GC floor read point by point: kept only when its lifetimes make a loop
         loop = _judge_lifetimes(lifetimes.loop_reading, clean, t_ok, v_ok,
-                                copy.deepcopy(evidence), limit=limit, config=config)
-        if loop.pattern == "restart_loop":
+                                copy.deepcopy(evidence), limit=limit, config=config,
+                                loop_only=True)
+        if loop is not None and loop.pattern == "restart_loop":
             loop.evidence["notes"].append(
                 "restarts read from the floor of the GC cycles point by point (lives of a "
                 "few cycles lose their trough and peak to a 3-point median): they make a "
@@ -196,9 +197,12 @@ def judge(series: Series, *, limit: float | None, config: Config, timed: bool = 
 
 def _judge_lifetimes(lifetimes: Lifetimes, clean: Series, t_ok: np.ndarray,
                      v_ok: np.ndarray, evidence: dict, *, limit: float | None,
-                     config: Config) -> Report:
+                     config: Config, loop_only: bool = False) -> Report | None:
     """Judge a series (``clean``, its finite samples ``t_ok``, ``v_ok``) split into
-    ``lifetimes``; ``evidence`` holds what :func:`judge` found so far (input, notes)."""
+    ``lifetimes``; ``evidence`` holds what :func:`judge` found so far (input, notes).
+    ``loop_only``: for a reading kept only when it makes a restart loop; None, without
+    judging any lifetime, when the floors alone rule a loop out
+    (:func:`.replicates.loop_possible`)."""
     window = float(t_ok[-1] - t_ok[0])
     current_bounds = lifetimes.bounds[-1]
     bins = bin_series(clean, config.max_bins, *current_bounds)
@@ -214,7 +218,7 @@ def _judge_lifetimes(lifetimes: Lifetimes, clean: Series, t_ok: np.ndarray,
     if lifetimes.cycle is not None and (period_s is None or period_s < 0.9 * DAY):
         period_s = lifetimes.cycle  # a sawtooth's own cycle, measured from its drops
 
-    def judge_one(bounds, lt_bins=None, reference_high=None):
+    def floor_of(bounds, lt_bins=None):
         lt_bins = lt_bins if lt_bins is not None else bin_series(clean, config.max_bins, *bounds)
         lt_period = period if period is not None and period.bins * lt_bins.width <= \
             (bounds[1] - bounds[0]) / 2 else None
@@ -224,17 +228,19 @@ def _judge_lifetimes(lifetimes: Lifetimes, clean: Series, t_ok: np.ndarray,
                 lt_bins = bin_series(clean, config.max_bins, *bounds,
                                      width=period.seconds / per_cycle)
             lt_period = Period(period.seconds, per_cycle, period.strength, period.calendar)
-        fl = floor_points(lt_bins, lt_period, lifetimes.cycle)
+        return lt_bins, lt_period, floor_points(lt_bins, lt_period, lifetimes.cycle)
+
+    def judge_one(bounds, prepared, reference_high=None):
+        lt_bins, lt_period, fl = prepared
         # numpy's nanmedian and nanpercentile, the same floats (kernels.order) at a fifth
         # of their cost: empty bins are NaN in mean, lo and hi alike
         filled = np.isfinite(lt_bins.mean)
         level = float(order.median(lt_bins.mean[filled])) if filled.any() else 0.0
         swing = float(order.percentiles(lt_bins.hi[filled], (95,))[0]
                       - order.percentiles(lt_bins.lo[filled], (5,))[0]) if filled.any() else 0.0
-        verdict = judge_lifetime(fl, level=level, swing=swing,
-                                 period=lt_period.seconds if lt_period else None,
-                                 config=config, bounds=bounds, reference_high=reference_high)
-        return verdict, fl
+        return judge_lifetime(fl, level=level, swing=swing,
+                              period=lt_period.seconds if lt_period else None,
+                              config=config, bounds=bounds, reference_high=reference_high)
 
     # growth shorter than this never counts (a share of the window for short windows)
     min_duration = min(config.min_leak_duration, config.min_leak_fraction * window)
@@ -253,10 +259,24 @@ def _judge_lifetimes(lifetimes: Lifetimes, clean: Series, t_ok: np.ndarray,
     # the most recent lifetimes are the replicates of the current one (eight of them make
     # a pooled test of thousands of pairs; each costs ~20 ms, and a week of hourly restarts
     # has 160)
-    for bounds in lifetimes.bounds[:-1][-MAX_JUDGED_LIFETIMES:]:
+    recent = lifetimes.bounds[:-1][-MAX_JUDGED_LIFETIMES:]
+    prepared = [floor_of(bounds) for bounds in recent]
+    current_prepared = floor_of(current_bounds, bins)
+    restart_times = [b[0] for b in long_lives[1:]] + [current_bounds[0]]
+    # under a GC sawtooth the peaks that must hold are the floor's (restarts.floor_peaks)
+    hold_peaks = floor_peaks(t_ok, v_ok, lifetimes.bounds, lifetimes.cycle) \
+        if lifetimes.cycle is not None and len(lifetimes.bounds) >= 3 else None
+    if loop_only and not loop_possible(
+            [b for b in recent if b[1] - b[0] >= judged_from],
+            [p[2] for b, p in zip(recent, prepared) if b[1] - b[0] >= judged_from],
+            current_bounds, current_prepared[2], lifetimes.peaks, level=level,
+            config=config, restarts=restart_times, limit=limit, hold_peaks=hold_peaks):
+        return None
+    for bounds, prep in zip(recent, prepared):
         # a completed lifetime ends at its drop: what it reached is not compared with
         # the lifetime before (a loop's lives all climb to the same kill)
-        verdict, fl = judge_one(bounds)
+        verdict = judge_one(bounds, prep)
+        fl = prep[2]
         long_enough = bounds[1] - bounds[0] >= judged_from
         if long_enough:
             completed.append(verdict)
@@ -266,11 +286,12 @@ def _judge_lifetimes(lifetimes: Lifetimes, clean: Series, t_ok: np.ndarray,
         # the last healthy lifetime sets the level the current one must exceed
         reference = float(np.percentile(fl.y, 90)) if (
             long_enough and settled and not verdict.leak and fl.y.size >= 3) else None
-    current, floor = judge_one(current_bounds, bins, reference_high=reference)
+    current = judge_one(current_bounds, current_prepared, reference_high=reference)
+    floor = current_prepared[2]
     # the first long lifetime began with the window (or a short one), not with a restart
     reps = judge_replicates(completed, floors, current, floor, lifetimes.peaks, level=level,
-                            config=config, limit=limit,
-                            restarts=[b[0] for b in long_lives[1:]] + [current_bounds[0]])
+                            config=config, limit=limit, restarts=restart_times,
+                            hold_peaks=hold_peaks)
     restart_loop = reps.restart_loop.holds
     growth_real = current.growth_real or restart_loop
 

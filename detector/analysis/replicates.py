@@ -9,7 +9,8 @@ lifetimes are replicates of the current one:
   lifetimes), so a loop of short lives, each too short to convince alone, is still
   found; the growth must begin early in each life (memory that sits at its baseline
   and ramps only before each drop is work, not a leak), the peaks must not fall
-  (under a GC sawtooth, the peaks of the floor: what a lifetime holds), and the current lifetime must grow too, or be too young to tell. An OOM-kill
+  (under a GC sawtooth, the peaks of the floor: what a lifetime holds), and the
+  current lifetime must grow too, or be too young to tell. An OOM-kill
   loop is the strongest leak evidence there is.
 * **batch work** (a look-alike): a ramp confined to the end of each lifetime,
   released at its drop, or any ramp repeated between drops that keep a clock
@@ -80,7 +81,8 @@ def judge_replicates(completed: list[LifetimeVerdict], floors: list[Floor],
                      current: LifetimeVerdict, current_floor: Floor, peaks: np.ndarray, *,
                      level: float, config: Config,
                      restarts: list[float],
-                     limit: float | None = None) -> Replicates:
+                     limit: float | None = None,
+                     hold_peaks: np.ndarray | None = None) -> Replicates:
     """Judge the completed lifetimes together with the current one.
 
     Parameters
@@ -107,6 +109,10 @@ def judge_replicates(completed: list[LifetimeVerdict], floors: list[Floor],
     limit : float, optional
         The memory limit (value units): lifetimes whose peaks reach
         :data:`AT_LIMIT` of it were killed there, even when the kills keep a clock.
+    hold_peaks : numpy.ndarray, optional
+        The levels whose fall ``peaks_hold`` judges, aligned with ``peaks``: under a GC
+        sawtooth, the peaks of each lifetime's floor (:func:`.restarts.floor_peaks`);
+        default ``peaks``.
 
     Returns
     -------
@@ -117,8 +123,9 @@ def judge_replicates(completed: list[LifetimeVerdict], floors: list[Floor],
     median_cov = float(np.median(coverage)) if coverage else None
     clock = _on_a_clock(restarts)
     clocked = clock[0]
-    loop_checks = _loop_checks(completed, floors, current, current_floor, peaks, clock,
-                               level=level, config=config, limit=limit)
+    loop_checks = _loop_checks([v.bounds for v in completed], floors, current.bounds,
+                               current.leak, current_floor, peaks, clock, level=level,
+                               config=config, limit=limit, hold_peaks=hold_peaks)
     loop = bool(loop_checks) and all(c.holds for c in loop_checks)
     failed = [c for c in loop_checks if not c.holds]
     if loop:
@@ -176,81 +183,141 @@ def _growth_by_age(floor: Floor, start: float, age: float) -> float:
     return float(np.max(y - np.minimum.accumulate(y)))
 
 
-def _loop_checks(completed, floors, current, current_floor, peaks, clock, *, level, config,
-                 limit):
-    """The parts of the restart-loop judgement; empty when there are too few lifetimes.
-    ``clock`` is :func:`_on_a_clock` of the lifetimes' starts."""
-    usable = [(v, f) for v, f in zip(completed, floors) if f.y.size >= 4]
+def loop_possible(bounds: list, floors: list[Floor], current_bounds: tuple,
+                  current_floor: Floor, peaks: np.ndarray, *, level: float, config: Config,
+                  restarts: list[float], limit: float | None = None,
+                  hold_peaks: np.ndarray | None = None) -> bool:
+    """Whether lifetimes could make a restart loop, from their floors alone: every loop
+    check of :func:`judge_replicates` holds, except that the current lifetime's may
+    still hold by its own verdict (a leak), which is not known here. False means
+    :func:`judge_replicates` would find no loop in the same lifetimes whatever their
+    verdicts: a reading kept only for a loop need not judge them. Arguments as
+    :func:`judge_replicates`, with ``bounds`` (and ``current_bounds``) for the
+    completed (and current) lifetimes' verdicts. The checks are asked cheapest first
+    (:data:`CHEAP_FIRST`), and the first that fails answers."""
+    parts = _loop_parts(bounds, floors, current_bounds, None, current_floor, peaks,
+                        _on_a_clock(restarts), level=level, config=config, limit=limit,
+                        hold_peaks=hold_peaks)
+    if not parts:
+        return False
+    return all(parts[name]().holds for name in CHEAP_FIRST if name != "current_lifetime")
+
+
+#: The loop checks in the order reports give them.
+LOOP_CHECKS = ("pooled_trend", "lifetimes_rise", "loop_growth", "grows_from_start",
+               "grows_to_kill", "killed_at_peak", "peaks_hold", "kills_off_the_clock",
+               "current_lifetime")
+
+#: The same, cheapest first: the pooled trends correct every floor for autocorrelation.
+CHEAP_FIRST = ("lifetimes_rise", "loop_growth", "kills_off_the_clock", "peaks_hold",
+               "grows_to_kill", "killed_at_peak", "current_lifetime", "grows_from_start",
+               "pooled_trend")
+
+
+def _loop_checks(bounds, floors, current_bounds, current_leak, current_floor, peaks, clock, *,
+                 level, config, limit, hold_peaks=None) -> list[Check]:
+    """The parts of the restart-loop judgement (:data:`LOOP_CHECKS`); empty when there are
+    too few lifetimes. Arguments as :func:`_loop_parts`."""
+    parts = _loop_parts(bounds, floors, current_bounds, current_leak, current_floor, peaks,
+                        clock, level=level, config=config, limit=limit, hold_peaks=hold_peaks)
+    return [parts[name]() for name in LOOP_CHECKS] if parts else []
+
+
+def _loop_parts(bounds, floors, current_bounds, current_leak, current_floor, peaks, clock, *,
+                level, config, limit, hold_peaks=None) -> dict:
+    """Each loop check by name, as a function that makes it; empty when there are too few
+    lifetimes. ``bounds`` are the completed lifetimes' (aligned with ``floors``),
+    ``clock`` is :func:`_on_a_clock` of the lifetimes' starts, ``current_leak`` the
+    current lifetime's verdict (None: not known, and its check then holds only by the
+    floor)."""
+    usable = [(b, f) for b, f in zip(bounds, floors) if f.y.size >= 4]
     if len(usable) < max(1, config.min_leaking_lifetimes - 1):
-        return []
-    z, p, bound = _pooled_trend([f.y for _, f in usable], config.alpha)
-    checks = [Check("pooled_trend", z > 0 and p < config.alpha, p, config.alpha,
-                    f"memory grows with uptime across {len(usable)} lifetimes (pooled "
-                    f"Mann-Kendall p {'>=' if bound else '='} {p:.2g}"
-                    f"{', uncorrected' if bound else ''}, needs < {config.alpha:g})")]
+        return {}
     rises = np.array([_rise(f.y) for _, f in usable])
-    share = float(np.mean(rises > 0))
-    checks.append(Check("lifetimes_rise", share >= 2 / 3, share, 2 / 3,
-                        f"{share:.0%} of the lifetimes end above where they began"))
-    rel = float(np.median(rises)) / max(abs(level), 1e-12)
-    checks.append(Check("loop_growth", rel >= config.min_relative_growth, rel,
-                        config.min_relative_growth,
-                        f"a lifetime gains {rel:.1%} of the level (median)"))
-    z1, p1, bound1 = _pooled_trend([f.y[:max(2, f.y.size // 2)] for _, f in usable],
-                                   UPTIME_ALPHA)
-    checks.append(Check("grows_from_start", z1 > 0 and p1 < UPTIME_ALPHA, p1, UPTIME_ALPHA,
-                        f"the growth begins early in each lifetime (first halves: pooled "
-                        f"p {'>=' if bound1 else '='} {p1:.2g}, needs < {UPTIME_ALPHA:g}); a "
-                        "ramp only before each drop is work"))
-    # lifetimes that do not rise make none of their rise late
-    shares = [late_share(f.y) for _, f in usable]
-    late = float(np.median([0.0 if x is None else x for x in shares]))
-    checks.append(Check("grows_to_kill", late >= config.warmup_late_share, late,
-                        config.warmup_late_share,
-                        f"the growth goes on until each drop: second halves make {late:.0%} of "
-                        f"it (lifetimes that level off, under "
-                        f"{config.warmup_late_share:.0%}, are warm-ups after scheduled "
-                        "restarts)"))
-    at_peak = float(np.mean([_ends_at_peak(f.y) for _, f in usable]))
-    checks.append(Check("killed_at_peak", at_peak >= 2 / 3, at_peak, 2 / 3,
-                        f"{at_peak:.0%} of the lifetimes are highest in their last fifth when "
-                        "they drop (a kill at the peak; a dip strikes anywhere)"))
-    rise = float(np.median(rises))
-    if current_floor.method.startswith("cycle_minima") and current_floor.y.size:
-        # under a GC sawtooth a lifetime holds what its floor reached: the tops of the
-        # collector's teeth follow the allocation rate (and the rises compared are the
-        # floor's too)
-        held = np.array([float(f.y.max()) for _, f in usable] + [float(current_floor.y.max())])
-    else:
-        held = peaks
-    hold = _peaks_hold(held[:-1], rise) if held.size >= 3 else True
-    checks.append(Check("peaks_hold", hold, None, None,
-                        "the peaks do not fall" if hold else
-                        "the peaks fall by more than half of what a lifetime gains"))
-    clocked, every = clock
-    # drops on a clock are a schedule ... unless the peaks reach the limit: then kills
-    # there happen to keep time
-    at_limit = limit is not None and limit > 0 and peaks.size >= 2 and \
-        float(np.median(peaks[:-1])) >= AT_LIMIT * limit
-    if not clocked:
-        why = "the drops do not keep a clock (kills come when memory runs out)"
-    elif at_limit:
-        why = (f"the drops come every {every / 3600:.4g} h, but the lifetimes peak at "
-               f">= {AT_LIMIT:.0%} of the limit: kills at the limit")
-    else:
-        why = (f"the drops come every {every / 3600:.4g} h to within {CLOCK_TOLERANCE:.0%}: "
-               "a schedule (a daily load, a cron restart), not kills when memory runs out")
-    checks.append(Check("kills_off_the_clock", not clocked or at_limit, every, None, why))
-    lives = [v.bounds[1] - v.bounds[0] for v, _ in usable]
-    age = current.bounds[1] - current.bounds[0]
-    young = age < 0.5 * float(np.median(lives)) or current_floor.y.size < 4
-    up = current_floor.y.size >= 4 and _pooled_trend([current_floor.y], 0.0)[0] > 0
-    climbing = current.leak or (up and _rise(current_floor.y) > 0)
-    checks.append(Check("current_lifetime", young or climbing, None, None,
-                        "the current lifetime " + ("leaks" if current.leak else "climbs again"
-                                                   if climbing else "is too young to tell"
-                                                   if young else "does not grow")))
-    return checks
+
+    def pooled_trend():
+        z, p, bound = _pooled_trend([f.y for _, f in usable], config.alpha)
+        return Check("pooled_trend", z > 0 and p < config.alpha, p, config.alpha,
+                     f"memory grows with uptime across {len(usable)} lifetimes (pooled "
+                     f"Mann-Kendall p {'>=' if bound else '='} {p:.2g}"
+                     f"{', uncorrected' if bound else ''}, needs < {config.alpha:g})")
+
+    def lifetimes_rise():
+        share = float(np.mean(rises > 0))
+        return Check("lifetimes_rise", share >= 2 / 3, share, 2 / 3,
+                     f"{share:.0%} of the lifetimes end above where they began")
+
+    def loop_growth():
+        rel = float(np.median(rises)) / max(abs(level), 1e-12)
+        return Check("loop_growth", rel >= config.min_relative_growth, rel,
+                     config.min_relative_growth,
+                     f"a lifetime gains {rel:.1%} of the level (median)")
+
+    def grows_from_start():
+        z1, p1, bound1 = _pooled_trend([f.y[:max(2, f.y.size // 2)] for _, f in usable],
+                                       UPTIME_ALPHA)
+        return Check("grows_from_start", z1 > 0 and p1 < UPTIME_ALPHA, p1, UPTIME_ALPHA,
+                     f"the growth begins early in each lifetime (first halves: pooled "
+                     f"p {'>=' if bound1 else '='} {p1:.2g}, needs < {UPTIME_ALPHA:g}); a "
+                     "ramp only before each drop is work")
+
+    def grows_to_kill():
+        # lifetimes that do not rise make none of their rise late
+        shares = [late_share(f.y) for _, f in usable]
+        late = float(np.median([0.0 if x is None else x for x in shares]))
+        return Check("grows_to_kill", late >= config.warmup_late_share, late,
+                     config.warmup_late_share,
+                     f"the growth goes on until each drop: second halves make {late:.0%} of "
+                     f"it (lifetimes that level off, under "
+                     f"{config.warmup_late_share:.0%}, are warm-ups after scheduled "
+                     "restarts)")
+
+    def killed_at_peak():
+        at_peak = float(np.mean([_ends_at_peak(f.y) for _, f in usable]))
+        return Check("killed_at_peak", at_peak >= 2 / 3, at_peak, 2 / 3,
+                     f"{at_peak:.0%} of the lifetimes are highest in their last fifth when "
+                     "they drop (a kill at the peak; a dip strikes anywhere)")
+
+    def peaks_hold():
+        rise = float(np.median(rises))
+        held = peaks if hold_peaks is None else hold_peaks
+        hold = _peaks_hold(held[:-1], rise) if held.size >= 3 else True
+        which = "the peaks" if hold_peaks is None else "the floor's peaks"
+        return Check("peaks_hold", hold, None, None,
+                     f"{which} do not fall" if hold else
+                     f"{which} fall by more than half of what a lifetime gains")
+
+    def kills_off_the_clock():
+        clocked, every = clock
+        # drops on a clock are a schedule ... unless the peaks reach the limit: then kills
+        # there happen to keep time
+        at_limit = limit is not None and limit > 0 and peaks.size >= 2 and \
+            float(np.median(peaks[:-1])) >= AT_LIMIT * limit
+        if not clocked:
+            why = "the drops do not keep a clock (kills come when memory runs out)"
+        elif at_limit:
+            why = (f"the drops come every {every / 3600:.4g} h, but the lifetimes peak at "
+                   f">= {AT_LIMIT:.0%} of the limit: kills at the limit")
+        else:
+            why = (f"the drops come every {every / 3600:.4g} h to within "
+                   f"{CLOCK_TOLERANCE:.0%}: a schedule (a daily load, a cron restart), not "
+                   "kills when memory runs out")
+        return Check("kills_off_the_clock", not clocked or at_limit, every, None, why)
+
+    def current_lifetime():
+        lives = [b[1] - b[0] for b, _ in usable]
+        age = current_bounds[1] - current_bounds[0]
+        young = age < 0.5 * float(np.median(lives)) or current_floor.y.size < 4
+        up = current_floor.y.size >= 4 and _pooled_trend([current_floor.y], 0.0)[0] > 0
+        climbing = bool(current_leak) or (up and _rise(current_floor.y) > 0)
+        return Check("current_lifetime", young or climbing, None, None,
+                     "the current lifetime " + ("leaks" if current_leak else "climbs again"
+                                                if climbing else "is too young to tell"
+                                                if young else "does not grow"))
+
+    return {f.__name__: f for f in (pooled_trend, lifetimes_rise, loop_growth,
+                                    grows_from_start, grows_to_kill, killed_at_peak,
+                                    peaks_hold, kills_off_the_clock, current_lifetime)}
 
 
 #: Share of the memory limit at which a lifetime's peak is a kill at the limit.

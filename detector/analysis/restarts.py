@@ -9,6 +9,7 @@ was gained since the lifetime's baseline; candidates that recur faster than
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -45,8 +46,10 @@ class Lifetimes:
         life of a few floor points loses its trough and its peak to that median, so a
         loop of short lives is found only this way; but a plain heap's full collections
         make such drops too, so this reading is for a restart loop only (the pipeline
-        keeps it when its lifetimes pass every loop check). None when it finds no
-        restarts or the same ones.
+        keeps it when its lifetimes pass every loop check). None when there is no
+        sawtooth, when it finds no restarts or the same ones, when its own drops recur
+        like a GC cycle, or when a lifetime of it falls inside as deep as a restart
+        (:func:`_clean_lives`).
     """
 
     restarts: np.ndarray
@@ -293,3 +296,31 @@ def _clean_lives(tf: np.ndarray, f: np.ndarray, split: Lifetimes, horizon: int =
     setback = max(float(np.max(np.maximum.accumulate(f[a:b]) - f[a:b]))
                   for a, b in zip(edges[:-1], edges[1:]) if b > a)
     return setback < 0.5 * float(np.median(drops))
+
+
+def floor_peaks(t: np.ndarray, v: np.ndarray, bounds: list, cycle: float) -> np.ndarray:
+    """The highest point of each lifetime's floor under a GC sawtooth (value units): the
+    largest of the lows of its whole cells of 1.5 cycles (``cycle`` seconds), counted from
+    the lifetime's start; a lifetime shorter than one cell gives its lowest value.
+
+    ``t``, ``v``: finite samples in time order; ``bounds``: ``(first, last)`` unix
+    seconds of each lifetime (:attr:`Lifetimes.bounds`). The same measure for every
+    lifetime, whatever floor its judgement used: what a lifetime held, not the tops of
+    the collector's teeth, which follow the allocation rate.
+    """
+    width = 1.5 * cycle
+    out = np.empty(len(bounds))
+    for k, (first, last) in enumerate(bounds):
+        a = int(np.searchsorted(t, first, side="left"))
+        b = int(np.searchsorted(t, last, side="right"))
+        tt, vv = t[a:b], v[a:b]
+        whole = int((last - first) // width)  # cells that end inside the lifetime
+        if whole == 0 or vv.shape[0] == 0:
+            out[k] = float(vv.min()) if vv.shape[0] else math.nan
+            continue
+        # the samples are in time order: each cell is a run of them
+        cell = np.floor((tt - first) / width).astype(np.int64)
+        cell = cell[cell < whole]
+        starts = np.flatnonzero(np.concatenate(([True], cell[1:] != cell[:-1])))
+        out[k] = float(np.max(np.minimum.reduceat(vv[:cell.shape[0]], starts)))
+    return out

@@ -170,6 +170,10 @@ def trace(series: Series, report: Report | Mapping[str, Any], config: Config | N
     series, _ = without_exit(series, config)  # the samples after the exit were not judged
     ok = np.isfinite(series.values)
     lifetimes = find_lifetimes(series.timestamps[ok], series.values[ok], config)
+    judged = evidence.get("lifetimes")
+    if isinstance(judged, Mapping) and judged.get("floor_reading") == "point_by_point" \
+            and lifetimes.loop_reading is not None:
+        lifetimes = lifetimes.loop_reading  # the reading the report kept (a restart loop)
     floor_t, floor_y, floor_k, floor_method = _floors(series, lifetimes, config)
 
     onset = _number(fields.get("onset"))

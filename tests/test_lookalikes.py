@@ -336,21 +336,20 @@ def test_floor_peaks_are_the_highest_low_of_whole_cells():
     rng = np.random.default_rng(3)
     t = 1.7e9 + np.sort(rng.choice(np.arange(5000.0), 3000, replace=False))
     v = rng.normal(0, 1, t.size)
-    bounds = [(t[0], t[999]), (t[1000], t[2499]), (t[2500], t[-1]), (t[10], t[12])]
+    bounds = [(t[0], t[999]), (t[1000], t[2499]), (t[2500], t[-1]), (t[10], t[12]),
+              (t[0] - 95.0, t[40]),  # starting three cells before any sample
+              (t[0] - 95.0, t[2])]  # and no sample in any whole cell
     got = floor_peaks(t, v, bounds, cycle=20.0)
     for (first, last), g in zip(bounds, got):  # a naive loop over the cells
         width = 30.0
         whole = int((last - first) // width)
         inside = (t >= first) & (t <= last)
-        if whole == 0:
-            assert g == v[inside].min()
-            continue
         lows = []
         for c in range(whole):
             cell = inside & (t >= first + c * width) & (t < first + (c + 1) * width)
             if cell.any():
                 lows.append(v[cell].min())
-        assert g == max(lows)
+        assert g == (max(lows) if lows else v[inside].min())
 
 
 def test_drops_on_a_clock_are_a_schedule_not_kills():

@@ -47,9 +47,10 @@ class Lifetimes:
         loop of short lives is found only this way; but a plain heap's full collections
         make such drops too, so this reading is for a restart loop only (the pipeline
         keeps it when its lifetimes pass every loop check). None when there is no
-        sawtooth, when it finds no restarts or the same ones, when its own drops recur
-        like a GC cycle, or when a lifetime of it falls inside as deep as a restart
-        (:func:`_clean_lives`).
+        sawtooth, when the floor has too few cells to hold a lifetime or saws like a GC
+        cycle itself, when the reading finds no restarts or the same ones, when its own
+        drops recur like a GC cycle, or when a lifetime of it falls inside by half of its
+        restarts' median drop or more (:func:`_clean_lives`).
     """
 
     restarts: np.ndarray
@@ -321,6 +322,9 @@ def floor_peaks(t: np.ndarray, v: np.ndarray, bounds: list, cycle: float) -> np.
         # the samples are in time order: each cell is a run of them
         cell = np.floor((tt - first) / width).astype(np.int64)
         cell = cell[cell < whole]
+        if cell.shape[0] == 0:  # no sample in a whole cell (bounds before the samples)
+            out[k] = float(vv.min())
+            continue
         starts = np.flatnonzero(np.concatenate(([True], cell[1:] != cell[:-1])))
         out[k] = float(np.max(np.minimum.reduceat(vv[:cell.shape[0]], starts)))
     return out

@@ -266,26 +266,26 @@ def _judge_lifetimes(lifetimes: Lifetimes, clean: Series, t_ok: np.ndarray,
     # under a GC sawtooth the peaks that must hold are the floor's (restarts.floor_peaks)
     hold_peaks = floor_peaks(t_ok, v_ok, lifetimes.bounds, lifetimes.cycle) \
         if lifetimes.cycle is not None and len(lifetimes.bounds) >= 3 else None
+    long_enough = [b[1] - b[0] >= judged_from for b in recent]
     if loop_only and not loop_possible(
-            [b for b in recent if b[1] - b[0] >= judged_from],
-            [p[2] for b, p in zip(recent, prepared) if b[1] - b[0] >= judged_from],
+            [b for b, ok in zip(recent, long_enough) if ok],
+            [p[2] for p, ok in zip(prepared, long_enough) if ok],
             current_bounds, current_prepared[2], lifetimes.peaks, level=level,
             config=config, restarts=restart_times, limit=limit, hold_peaks=hold_peaks):
         return None
-    for bounds, prep in zip(recent, prepared):
+    for bounds, prep, judged in zip(recent, prepared, long_enough):
         # a completed lifetime ends at its drop: what it reached is not compared with
         # the lifetime before (a loop's lives all climb to the same kill)
         verdict = judge_one(bounds, prep)
         fl = prep[2]
-        long_enough = bounds[1] - bounds[0] >= judged_from
-        if long_enough:
+        if judged:
             completed.append(verdict)
             floors.append(fl)
         settled = not verdict.regime.found or verdict.holds("warmup") or \
             verdict.holds("resolved_leak")
         # the last healthy lifetime sets the level the current one must exceed
         reference = float(np.percentile(fl.y, 90)) if (
-            long_enough and settled and not verdict.leak and fl.y.size >= 3) else None
+            judged and settled and not verdict.leak and fl.y.size >= 3) else None
     current = judge_one(current_bounds, current_prepared, reference_high=reference)
     floor = current_prepared[2]
     # the first long lifetime began with the window (or a short one), not with a restart

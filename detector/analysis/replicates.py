@@ -203,11 +203,6 @@ def loop_possible(bounds: list, floors: list[Floor], current_bounds: tuple,
     return all(parts[name]().holds for name in CHEAP_FIRST)
 
 
-#: The loop checks in the order reports give them.
-LOOP_CHECKS = ("pooled_trend", "lifetimes_rise", "loop_growth", "grows_from_start",
-               "grows_to_kill", "killed_at_peak", "peaks_hold", "kills_off_the_clock",
-               "current_lifetime")
-
 #: The loop checks :func:`loop_possible` asks (all but ``current_lifetime``, which may
 #: hold by the current lifetime's verdict), cheapest first: the pooled trends correct
 #: every floor for autocorrelation.
@@ -217,17 +212,18 @@ CHEAP_FIRST = ("kills_off_the_clock", "lifetimes_rise", "loop_growth", "peaks_ho
 
 def _loop_checks(bounds, floors, current_bounds, current_leak, current_floor, peaks, clock, *,
                  level, config, limit, hold_peaks=None) -> list[Check]:
-    """The parts of the restart-loop judgement (:data:`LOOP_CHECKS`); empty when there are
-    too few lifetimes. Arguments as :func:`_loop_parts`."""
+    """The parts of the restart-loop judgement, in the order reports give them (that of
+    :func:`_loop_parts`); empty when there are too few lifetimes. Arguments as
+    :func:`_loop_parts`."""
     parts = _loop_parts(bounds, floors, current_bounds, current_leak, current_floor, peaks,
                         clock, level=level, config=config, limit=limit, hold_peaks=hold_peaks)
-    return [parts[name]() for name in LOOP_CHECKS] if parts else []
+    return [make() for make in parts.values()]
 
 
 def _loop_parts(bounds, floors, current_bounds, current_leak, current_floor, peaks, clock, *,
                 level, config, limit, hold_peaks=None) -> dict:
-    """Each loop check by name, as a function that makes it; empty when there are too few
-    lifetimes. ``bounds`` are the completed lifetimes' (aligned with ``floors``),
+    """Each loop check by name, as a function that makes it, in the order reports give
+    them; empty when there are too few lifetimes. ``bounds`` are the completed lifetimes' (aligned with ``floors``),
     ``clock`` is :func:`_on_a_clock` of the lifetimes' starts, ``current_leak`` the
     current lifetime's verdict (None: not known, and its check then holds only by the
     floor)."""

@@ -36,8 +36,14 @@ from .seasonality import DAY, Period, find_period
 from .verdict import benign_pattern, judge_lifetime, leak_pattern
 
 
-#: Completed lifetimes judged as replicates of the current one: the most recent ones.
-MAX_JUDGED_LIFETIMES = 8
+#: Completed lifetimes judged as replicates of the current one: the most recent ones. Four,
+#: twice the two a restart loop needs at least (``Config.min_leaking_lifetimes`` - 1): each
+#: costs a full judgement (floor, segments, climb, trend search), and the pooled tests over
+#: four lives of hundreds of floor points each are decided by orders of magnitude. Eight until
+#: 2026-12-07 (24 before that): four gave the same leak verdicts on synthetic seeds 0-9, the
+#: injected set's seeds 0-5 (both halves) and memorytools, at half the cost of the shapes
+#: with many lifetimes (docs/algorithm.md).
+MAX_JUDGED_LIFETIMES = 4
 
 
 def analyze(values, timestamps=None, *, limit=None, config: Config | None = None,
@@ -256,9 +262,8 @@ def _judge_lifetimes(lifetimes: Lifetimes, clean: Series, t_ok: np.ndarray,
     # every completed lifetime long enough to judge, judged or not: they give the clock of
     # the restarts and a loop's onset
     long_lives = [b for b in lifetimes.bounds[:-1] if b[1] - b[0] >= judged_from]
-    # the most recent lifetimes are the replicates of the current one (eight of them make
-    # a pooled test of thousands of pairs; each costs ~20 ms, and a week of hourly restarts
-    # has 160)
+    # the most recent lifetimes are the replicates of the current one (MAX_JUDGED_LIFETIMES
+    # of them; each costs a few ms, and a week of hourly restarts has 160)
     recent = lifetimes.bounds[:-1][-MAX_JUDGED_LIFETIMES:]
     prepared = [floor_of(bounds) for bounds in recent]
     current_prepared = floor_of(current_bounds, bins)

@@ -403,6 +403,57 @@ def test_the_clock_is_read_from_every_lifetime_not_only_the_judged_ones():
     assert rep.leak and rep.pattern == "restart_loop", rep.evidence["decision"]
 
 
+def _stretch_then_loop(seed, n_before, n_loop, before):
+    """``n_before`` lives of 2.6-3.9 h doing ``before`` ("flat": level 420, a slight fall;
+    "climbing": the loop's own climb), then ``n_loop`` lives climbing from 200 to 650 and
+    killed; one sample a minute. Returns (t, v, unix seconds where the loop began)."""
+    rng = np.random.default_rng(seed)
+    interval = 60.0
+    vals = []
+    for i in range(n_before + n_loop):
+        n = int(rng.uniform(2.6, 3.9) * HOUR / interval)
+        if i < n_before and before == "flat":
+            vals.append(420 - 20 * np.linspace(0, 1, n) + rng.normal(0, 4, n))
+        else:
+            vals.append(200 + 450 * np.linspace(0, 1, n) + rng.normal(0, 4, n))
+    t = 1.7e9 + interval * np.arange(sum(len(x) for x in vals))
+    start = t[sum(len(x) for x in vals[:n_before])] if before == "flat" else t[0]
+    return t, np.concatenate(vals), float(start)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_loop_begins_where_its_lives_begin_to_climb(seed):
+    """Only the most recent lifetimes are judged; the loop's onset walks back over the
+    older ones only while they climb too. A healthy stretch of four lives before five
+    leaking ones: the loop began with the first leaking life (it used to be dated from the
+    window's start). Eight lives of the loop: the window's start, as before."""
+    from detector.analysis.pipeline import MAX_JUDGED_LIFETIMES
+
+    t, v, start = _stretch_then_loop(seed, 4, MAX_JUDGED_LIFETIMES + 1, "flat")
+    rep = detector.analyze(v, t)
+    assert rep.pattern == "restart_loop", rep.evidence["decision"]
+    assert rep.onset == start
+    t, v, start = _stretch_then_loop(seed, 4, MAX_JUDGED_LIFETIMES + 1, "climbing")
+    rep = detector.analyze(v, t)
+    assert rep.pattern == "restart_loop", rep.evidence["decision"]
+    assert rep.onset == start == t[0]
+
+
+def test_loop_onset_counts_rates_so_a_life_cut_by_the_window_belongs_to_the_loop():
+    """The window's first lifetime shows only the end of its climb: it rises less than a
+    whole life, at the same rate, and the loop began before the window."""
+    from detector.analysis.replicates import loop_onset
+
+    # one unit a second: the cut life (3 samples) rises by 2, a whole one (60) by ~40
+    t = np.arange(0.0, 183.0)
+    v = np.concatenate([[57.0, 58.0, 59.0], np.tile(np.arange(60.0), 3)])
+    lives = [(0.0, 2.0), (3.0, 62.0), (63.0, 122.0), (123.0, 182.0)]
+    assert loop_onset(t, v, lives, lives[2:]) == 0.0
+    flat = v.copy()
+    flat[:63] = 3.0  # the first two lives do not climb: the loop began with the third
+    assert loop_onset(t, flat, lives, lives[2:]) == 63.0
+
+
 def test_on_a_clock_against_naive_definition():
     assert _on_a_clock([0, DAY, 2 * DAY])[0]
     assert _on_a_clock([0, 6 * HOUR, 12 * HOUR, 18 * HOUR])[0]

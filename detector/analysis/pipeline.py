@@ -30,7 +30,7 @@ from ..series import Series, _build
 from . import lookalikes
 from .floor import floor_points
 from .regularise import bin_series
-from .replicates import judge_replicates, loop_possible
+from .replicates import judge_replicates, loop_onset, loop_possible
 from .restarts import Lifetimes, find_lifetimes, floor_peaks, process_exit
 from .seasonality import DAY, Period, find_period
 from .verdict import benign_pattern, judge_lifetime, leak_pattern
@@ -327,8 +327,10 @@ def _judge_lifetimes(lifetimes: Lifetimes, clean: Series, t_ok: np.ndarray,
         rising = [v.slope for v in completed if v.regime.found and v.slope > 0]
         slope = current.slope if climbing or not rising else float(np.median(rising))
         slope_interval = current.regime.slope_interval if climbing else (math.nan, math.nan)
-        # the loop began with the first lifetime long enough to judge, judged or not
-        onset = float((long_lives or lifetimes.bounds)[0][0])
+        # the loop began with the first of the lifetimes, judged or not, that climb as the
+        # judged ones do
+        onset = loop_onset(t_ok, v_ok, long_lives, [lv.bounds for lv in completed]) \
+            if completed else float((long_lives or lifetimes.bounds)[0][0])
     else:
         margin = current.margin
         slope = current.slope

@@ -53,7 +53,8 @@ class Replicates:
         released at the ends of earlier lifetimes, or, under restarts on a clock,
         no more than the earlier lifetimes grew by the same age (a veto).
     completed : int
-        Completed lifetimes long enough to be judged.
+        Completed lifetimes long enough to be judged, among the most recent ones
+        (``pipeline.MAX_JUDGED_LIFETIMES``).
     leaking : int
         Those that leak on their own.
     coverage : float or None
@@ -88,7 +89,8 @@ def judge_replicates(completed: list[LifetimeVerdict], floors: list[Floor],
     Parameters
     ----------
     completed : list of LifetimeVerdict
-        Completed lifetimes long enough to be judged, oldest first.
+        Completed lifetimes long enough to be judged, among the most recent ones
+        (``pipeline.MAX_JUDGED_LIFETIMES``), oldest first.
     floors : list of Floor
         Their floor points, aligned with ``completed``.
     current : LifetimeVerdict
@@ -388,6 +390,46 @@ def _pooled_trend(series: list[np.ndarray], alpha: float | None = None
         var_sum += var
     z, p = z_p(var_sum)
     return z, p, False
+
+
+def loop_onset(t: np.ndarray, v: np.ndarray, lives: list, judged: list) -> float:
+    """Where a restart loop began: the first of the unbroken run of lifetimes, ending with
+    the judged ones, that each climb at least half as fast as a judged lifetime does.
+
+    Only the most recent lifetimes are judged (``pipeline.MAX_JUDGED_LIFETIMES``); the
+    older ones belong to the loop when they climb as the judged ones do, and a lifetime
+    that does not (a healthy stretch before the loop set in) ends the walk back. Rates,
+    not rises: the window's first lifetime began before the window and shows only the end
+    of its climb. A lifetime's rise is the median of its last third of samples less that
+    of its first third; its rate, that over its duration.
+
+    Parameters
+    ----------
+    t, v : numpy.ndarray
+        Unix seconds and values of the valid samples, in time order.
+    lives : list of (float, float)
+        ``(first, last)`` unix seconds of every completed lifetime long enough to judge,
+        oldest first.
+    judged : list of (float, float)
+        Bounds of the judged ones among them (the most recent), oldest first; not empty.
+
+    Returns
+    -------
+    float
+        Unix seconds of the loop's first sample.
+    """
+    def rate(bounds):
+        a, b = np.searchsorted(t, bounds[0], "left"), np.searchsorted(t, bounds[1], "right")
+        span = bounds[1] - bounds[0]
+        return _rise(v[a:b]) / span if b - a >= 3 and span > 0 else math.nan
+
+    need = 0.1 * float(np.median([rate(b) for b in judged]))
+    onset = float(judged[0][0])
+    for bounds in reversed([b for b in lives if b[0] < judged[0][0]]):
+        if not (need > 0 and rate(bounds) >= need):
+            break
+        onset = float(bounds[0])
+    return onset
 
 
 def _rise(y: np.ndarray) -> float:

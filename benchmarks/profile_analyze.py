@@ -150,8 +150,8 @@ def main(argv=None) -> int:
               "(2 ms): its floor is searched for restarts too.",
               "- The shapes with many lifetimes (batch spikes, restart loops, scheduled "
               "restarts) judge up to 5 of them (the 4 most recent completed and the current "
-              "one; 9 before 67bfa2e, as in the 'before' table), each with its own floor, segments, climb and, when the climb is no "
-              "leak, the long-run trend. The trend's search corrects the Mann-Kendall test "
+              "one; 9 before 67bfa2e, as in the 'before' table), each with its own floor, "
+              "segments, climb and, when the climb is no leak, the long-run trend. The trend's search corrects the Mann-Kendall test "
               "for autocorrelation from every start that could still win, 0.3-0.5 ms each "
               "on 300-400 floor points (Sen's slope over all pairs, then the autocorrelation "
               "of the detrended ranks). Since 4acd5ca the search is not made at all when no "

@@ -426,7 +426,7 @@ def test_a_loop_begins_where_its_lives_begin_to_climb(seed):
     """Only the most recent lifetimes are judged; the loop's onset walks back over the
     older ones only while they climb too. A healthy stretch of four lives before five
     leaking ones: the loop began with the first leaking life (it used to be dated from the
-    window's start). Eight lives of the loop: the window's start, as before."""
+    window's start). Nine lives of the loop: the window's start, as before."""
     from detector.analysis.pipeline import MAX_JUDGED_LIFETIMES
 
     t, v, start = _stretch_then_loop(seed, 4, MAX_JUDGED_LIFETIMES + 1, "flat")

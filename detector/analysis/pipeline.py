@@ -38,11 +38,10 @@ from .verdict import benign_pattern, judge_lifetime, leak_pattern
 
 #: Completed lifetimes judged as replicates of the current one: the most recent ones. Four,
 #: twice the two a restart loop needs at least (``Config.min_leaking_lifetimes`` - 1): each
-#: costs a full judgement (floor, segments, climb, trend search), and the pooled tests over
-#: four lives of hundreds of floor points each are decided by orders of magnitude. Eight until
-#: 2026-12-07 (24 before that): four gave the same leak verdicts on synthetic seeds 0-9, the
-#: injected set's seeds 0-5 (both halves) and memorytools, at half the cost of the shapes
-#: with many lifetimes (docs/algorithm.md).
+#: costs a full judgement (floor, segments, climb, trend search). Eight until 2026-12-07 (24
+#: before that): four gave the same leak verdicts on synthetic seeds 0-9, the injected set's
+#: seeds 0-5 (both halves) and memorytools, at half the cost of the shapes with many
+#: lifetimes, though 50 series changed the outcome of a loop check (docs/algorithm.md).
 MAX_JUDGED_LIFETIMES = 4
 
 
@@ -328,9 +327,8 @@ def _judge_lifetimes(lifetimes: Lifetimes, clean: Series, t_ok: np.ndarray,
         slope = current.slope if climbing or not rising else float(np.median(rising))
         slope_interval = current.regime.slope_interval if climbing else (math.nan, math.nan)
         # the loop began with the first of the lifetimes, judged or not, that climb as the
-        # judged ones do
-        onset = loop_onset(t_ok, v_ok, long_lives, [lv.bounds for lv in completed]) \
-            if completed else float((long_lives or lifetimes.bounds)[0][0])
+        # judged ones do (a loop has judged lifetimes: its checks need at least one)
+        onset = loop_onset(t_ok, v_ok, long_lives, [lv.bounds for lv in completed])
     else:
         margin = current.margin
         slope = current.slope

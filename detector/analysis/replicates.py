@@ -394,7 +394,8 @@ def _pooled_trend(series: list[np.ndarray], alpha: float | None = None
 
 def loop_onset(t: np.ndarray, v: np.ndarray, lives: list, judged: list) -> float:
     """Where a restart loop began: the first of the unbroken run of lifetimes, ending with
-    the judged ones, that each climb at least half as fast as a judged lifetime does.
+    the judged ones, that each climb at least a tenth as fast as a judged lifetime does
+    (the median judged rate).
 
     Only the most recent lifetimes are judged (``pipeline.MAX_JUDGED_LIFETIMES``); the
     older ones belong to the loop when they climb as the judged ones do, and a lifetime

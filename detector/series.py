@@ -18,6 +18,7 @@ from typing import Mapping
 import numpy as np
 
 from .errors import InputError
+from .kernels import order
 from .timestamps import to_unix_seconds
 
 #: A spacing larger than this many sampling intervals is a gap.
@@ -268,8 +269,8 @@ def _build(series_id: str, ts: np.ndarray, vals: np.ndarray,
     diffs = np.diff(ts)
     was_sorted = bool(np.all(diffs >= 0))
     if not was_sorted:
-        order = np.argsort(ts, kind="stable")  # stable: equal times keep input order
-        ts, vals = ts[order], vals[order]
+        by_time = np.argsort(ts, kind="stable")  # stable: equal times keep input order
+        ts, vals = ts[by_time], vals[by_time]
         diffs = np.diff(ts)
     dup = diffs == 0
     n_dup = int(np.count_nonzero(dup))
@@ -282,7 +283,7 @@ def _build(series_id: str, ts: np.ndarray, vals: np.ndarray,
     n_nonfinite = int(np.count_nonzero(nonfinite))
     if n_nonfinite:
         vals[nonfinite] = np.nan
-    interval = float(np.median(diffs)) if diffs.size else math.nan
+    interval = order.median(diffs)  # np.median's float (NaN when empty), without its copy
     gaps: tuple[tuple[float, float], ...] = ()
     if diffs.size and interval > 0:
         where = np.flatnonzero(diffs > GAP_FACTOR * interval)

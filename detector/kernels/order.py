@@ -6,7 +6,9 @@ samples here, several times a series). Here a median of up to :data:`SMALL` valu
 Python list, arrays below :data:`BRACKET_MIN` are partitioned directly, and longer ones are
 bracketed first: the quantiles of a strided sample bound the wanted ranks, two vectorised
 passes count what lies below and inside the bracket, and only the inside (a tenth to a
-fifth of the array) is partitioned. The bracket never decides the answer: when the counts
+fifth of the array) is partitioned; when the sample puts both ends of the bracket on one
+tied value (a regular sampling interval, integer counts), the counts alone give the answer.
+The bracket never decides the answer: when the counts
 show a rank outside it (an unlucky sample), the whole array is partitioned. The results are
 the same floats as numpy's (``median``: the mean of the two middle values for an even
 count; ``percentile``: numpy's default ``linear`` method, its interpolation formula
@@ -68,6 +70,11 @@ def order_statistics(x: np.ndarray, ranks) -> np.ndarray:
         below = n - int(np.count_nonzero(keep))  # no NaN: the rest is below
         if i_hi < m:
             keep &= x <= hi
+        if lo == hi:  # a tied value (a regular sampling interval, integer counts): the
+            # ranks inside the bracket are that value, with nothing to partition
+            tied = int(np.count_nonzero(keep))
+            if below <= lo_k and hi_k < below + tied:
+                return np.full(len(ranks), lo)
         inside = x[keep]
     else:
         below = 0

@@ -19,6 +19,14 @@ def _bin_stats_kernel(t, v, t0, width, n_bins, count, mean, lo, hi):
         mean[b] = 0.0
         lo[b] = np.inf
         hi[b] = -np.inf
+    # the open bin's count, sum, min and max live in registers while its samples come
+    # (they do, one bin after the other, when t is sorted); a sample of another bin
+    # stores them and loads that bin's, so any order gives the same sums, in sample order
+    cur = -1
+    c = 0
+    s = 0.0
+    mn = np.inf
+    mx = -np.inf
     for i in range(t.shape[0]):
         x = v[i]
         if not np.isfinite(x):
@@ -29,12 +37,28 @@ def _bin_stats_kernel(t, v, t0, width, n_bins, count, mean, lo, hi):
         b = int(pos)
         if b >= n_bins:
             continue
-        count[b] += 1
-        mean[b] += x
-        if x < lo[b]:
-            lo[b] = x
-        if x > hi[b]:
-            hi[b] = x
+        if b != cur:
+            if cur >= 0:
+                count[cur] = c
+                mean[cur] = s
+                lo[cur] = mn
+                hi[cur] = mx
+            cur = b
+            c = count[b]
+            s = mean[b]
+            mn = lo[b]
+            mx = hi[b]
+        c += 1
+        s += x
+        if x < mn:
+            mn = x
+        if x > mx:
+            mx = x
+    if cur >= 0:
+        count[cur] = c
+        mean[cur] = s
+        lo[cur] = mn
+        hi[cur] = mx
     for b in range(n_bins):
         if count[b] > 0:
             mean[b] = mean[b] / count[b]

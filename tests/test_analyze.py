@@ -216,6 +216,16 @@ def test_insufficient_data_says_what_is_missing(n, step, reason):
     assert reason in rep.evidence["insufficient"]
 
 
+def test_no_valid_sample_is_insufficient_even_when_none_are_required():
+    # min_samples=0 lets an all-missing series past the count: it is still reported as
+    # insufficient, not an IndexError from the span of no samples
+    t = T0 + np.arange(100) * 15.0
+    for v in (np.full(100, np.nan), -np.ones(100)):  # (negative values are missing)
+        rep = detector.analyze(v, t, config=Config(min_samples=0))
+        assert rep.verdict == "insufficient_data"
+        assert rep.evidence["insufficient"] == "no valid samples"
+
+
 def test_too_sparse_is_insufficient():
     t = grid(2, 60.0)
     v = np.ones(t.size)

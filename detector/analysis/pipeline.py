@@ -107,11 +107,14 @@ def _last_limit(limit, series: Series) -> float | None:
 
 
 def _missing_reason(series: Series, config: Config, timed: bool) -> str | None:
-    n = series.n_valid
+    ok = np.isfinite(series.values)
+    n = int(np.count_nonzero(ok))
     if n < config.min_samples:
         return f"{n} valid samples, need at least {config.min_samples}"
-    ok = np.isfinite(series.values)
-    span = float(series.timestamps[ok][-1] - series.timestamps[ok][0])
+    if n == 0:  # (with min_samples 0)
+        return "no valid samples"
+    first, last = int(ok.argmax()), ok.shape[0] - 1 - int(ok[::-1].argmax())
+    span = float(series.timestamps[last] - series.timestamps[first])
     if timed and span < config.min_duration:
         return f"{span:.0f} s of valid history, need at least {config.min_duration:.0f} s"
     if np.isfinite(series.interval) and series.interval > 0 and series.duration > 0:
@@ -182,7 +185,10 @@ def judge(series: Series, *, limit: float | None, config: Config, timed: bool = 
                       score=0.0, slope=math.nan, evidence=evidence)
 
     ok = np.isfinite(clean.values)
-    t_ok, v_ok = clean.timestamps[ok], clean.values[ok]
+    if ok.all():  # every sample finite: the series' own (read-only) arrays, not copies
+        t_ok, v_ok = clean.timestamps, clean.values
+    else:
+        t_ok, v_ok = clean.timestamps[ok], clean.values[ok]
     lifetimes = find_lifetimes(t_ok, v_ok, config)
     if lifetimes.loop_reading is not None:
         # the GC floor read point by point: kept only when its lifetimes make a loop
@@ -249,7 +255,9 @@ def _judge_lifetimes(lifetimes: Lifetimes, clean: Series, t_ok: np.ndarray,
 
     # growth shorter than this never counts (a share of the window for short windows)
     min_duration = min(config.min_leak_duration, config.min_leak_fraction * window)
-    level = order.median(v_ok)
+    # the series' typical value, which only the loop checks read (they need completed
+    # lifetimes): a median of every sample, not taken for a single lifetime
+    level = order.median(v_ok) if len(lifetimes.bounds) > 1 else math.nan
 
     # judge every lifetime; the completed ones together with the current. A completed
     # lifetime is judged when it is as long as growth must last, or (in a loop of short

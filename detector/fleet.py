@@ -11,6 +11,7 @@ labels, never arrays.
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import time
@@ -237,10 +238,17 @@ def _units(source, done):
 
 def _run_parallel(source, limits, config, done, executor, workers, scheduler, diagnosis=None):
     skip = frozenset(done) if hasattr(source, "units") else frozenset()
-    warm_up(config)
     with _pool(executor, workers, scheduler) as (submit, window):
-        pending: deque = deque()
+        # the workers start meanwhile (a spawned process imports for a second). A file's
+        # first unit needs its plan (the key column read: 2 s for 10,000 series): made in a
+        # thread while this one compiles or loads the kernels, which must be in numba's
+        # cache before any worker analyses a series (warm_up). Other sources (a caller's
+        # iterable, which may not like another thread) are read here, after
         units = _units(source, done)
+        first = _ahead(units) if hasattr(source, "units") else (lambda: units)
+        warm_up(config)
+        units = first()
+        pending: deque = deque()
         exhausted = False
         while True:
             while not exhausted and len(pending) < window:
@@ -255,6 +263,33 @@ def _run_parallel(source, limits, config, done, executor, workers, scheduler, di
             unit, future = pending.popleft()
             shipped = future.result()
             yield from _merge(shipped, done)
+
+
+def _ahead(units: Iterator) -> Callable[[], Iterator]:
+    """Start taking the first item of ``units`` in a thread; the function returned waits
+    for it and gives an iterator over every item (raising what taking it raised). A
+    daemon thread: an interrupted scan does not wait for it."""
+    import threading
+
+    box: dict = {}
+
+    def take():
+        try:
+            box["first"] = next(units, None)
+        except BaseException as exc:  # noqa: BLE001 - raised again in the caller
+            box["error"] = exc
+
+    thread = threading.Thread(target=take, name="detector-plan", daemon=True)
+    thread.start()
+
+    def wait() -> Iterator:
+        thread.join()
+        if "error" in box:
+            raise box["error"]
+        first = box["first"]
+        return units if first is None else itertools.chain([first], units)
+
+    return wait
 
 
 def _merge(shipped: list, done) -> Iterator[ScanResult]:

@@ -14,6 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from detector.cli import app
+from detector.errors import InputError
 from detector.fleet import run
 from detector.results import ScanResult
 from detector.sources import grouped, read_whole
@@ -167,6 +168,47 @@ def test_process_workers_equal_serial_for_a_plain_iterable(parquet_fleet, serial
     series = list(read_whole(parquet_fleet))  # not a FileSource: batches are shipped
     rows = rows_of(run(iter(series), executor="processes", workers=2))
     assert rows == serial_rows
+
+
+def test_a_files_plan_is_made_in_a_thread_beside_the_warm_up(parquet_fleet, monkeypatch):
+    """A parallel scan of files plans them (reads their key columns) in a thread while the
+    main one warms the kernels up; the scan yields every series, and an error in the plan
+    reaches the caller as it is. A caller's own iterable is read in the main thread."""
+    import threading
+
+    from detector import fleet
+
+    threads, warmed = [], []
+    real_units = FileSource.units
+
+    def units(self, *args, **kwargs):
+        threads.append(threading.current_thread().name)
+        yield from real_units(self, *args, **kwargs)
+
+    monkeypatch.setattr(FileSource, "units", units)
+    real_warm_up = fleet.warm_up  # (kept: workers must find the kernels in the cache)
+    monkeypatch.setattr(fleet, "warm_up",
+                        lambda config=None: (warmed.append(1), real_warm_up(config)))
+    rows = rows_of(run(FileSource([parquet_fleet]), executor="processes", workers=2))
+    assert threads == ["detector-plan"] and warmed == [1]
+    assert len(rows) == len(list(read_whole(parquet_fleet)))
+
+    def broken(self, *args, **kwargs):
+        raise InputError("cannot read Parquet: broken", source="fleet.parquet")
+        yield  # (a generator)
+
+    monkeypatch.setattr(FileSource, "units", broken)
+    with pytest.raises(InputError, match="broken"):
+        list(run(FileSource([parquet_fleet]), executor="processes", workers=2))
+
+    seen = []
+
+    def own():
+        seen.append(threading.current_thread().name)
+        yield from read_whole(parquet_fleet)
+
+    assert len(rows_of(run(own(), executor="processes", workers=2))) == len(rows)
+    assert seen == [threading.main_thread().name]
 
 
 def test_dask_local_cluster_equals_serial(parquet_fleet, serial_rows):

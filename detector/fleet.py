@@ -141,8 +141,9 @@ def scan_unit(unit, skip: frozenset, limits, config: Config, diagnosis=None) -> 
 def warm_up(config: Config | None = None) -> None:
     """Compile (or load from numba's cache) the analysis kernels in this process.
 
-    Called before worker processes start, so they load cached machine code
-    instead of compiling concurrently into the same cache (numba#4807).
+    Called before any worker process gets a series (they start meanwhile, and
+    compile nothing until then), so they load cached machine code instead of
+    compiling concurrently into the same cache (numba#4807).
     Takes about 0.5 s with a warm cache, 10-20 s cold.
     """
     from .evaluate.synthetic import generate

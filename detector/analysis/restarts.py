@@ -244,10 +244,11 @@ def _restarts_of_the_floor(t: np.ndarray, v: np.ndarray, gc: Lifetimes,
     low = np.full(n_cells, np.inf)
     low[cells[first]] = np.minimum.reduceat(v, first)
     at = np.zeros(n_cells, np.int64)  # the sample where each cell's low is (its last)
-    hit = np.flatnonzero(v == low[cells])
-    hit_cells = cells[hit]
-    last = np.flatnonzero(np.concatenate((hit_cells[1:] != hit_cells[:-1], [True])))
-    at[hit_cells[last]] = hit[last]
+    hit = np.flatnonzero(v == low[cells])  # (none only if a cell held NaN alone)
+    if hit.size:
+        hit_cells = cells[hit]
+        last = np.flatnonzero(np.concatenate((hit_cells[1:] != hit_cells[:-1], [True])))
+        at[hit_cells[last]] = hit[last]
     have = np.isfinite(low)
     tf, f, where = t[at[have]], low[have], at[have]
     slow = find_lifetimes(tf, f, config, min_lifetime=MIN_CYCLES_PER_LIFETIME * gc.cycle)

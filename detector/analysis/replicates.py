@@ -225,10 +225,10 @@ def _loop_checks(bounds, floors, current_bounds, current_leak, current_floor, pe
 def _loop_parts(bounds, floors, current_bounds, current_leak, current_floor, peaks, clock, *,
                 level, config, limit, hold_peaks=None) -> dict:
     """Each loop check by name, as a function that makes it, in the order reports give
-    them; empty when there are too few lifetimes. ``bounds`` are the completed lifetimes' (aligned with ``floors``),
-    ``clock`` is :func:`_on_a_clock` of the lifetimes' starts, ``current_leak`` the
-    current lifetime's verdict (None: not known, and its check then holds only by the
-    floor)."""
+    them; empty when there are too few lifetimes. ``bounds`` are the completed lifetimes'
+    (aligned with ``floors``), ``clock`` is :func:`_on_a_clock` of the lifetimes' starts,
+    ``current_leak`` the current lifetime's verdict (None: not known, and its check then
+    holds only by the floor)."""
     usable = [(b, f) for b, f in zip(bounds, floors) if f.y.size >= 4]
     if len(usable) < max(1, config.min_leaking_lifetimes - 1):
         return {}

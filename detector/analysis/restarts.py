@@ -240,14 +240,14 @@ def _restarts_of_the_floor(t: np.ndarray, v: np.ndarray, gc: Lifetimes,
         return gc
     # the samples are in time order: each cell is a run of them (ufunc.at and a loop
     # over the cells cost 0.4 ms a week of a GC sawtooth)
-    first = np.flatnonzero(np.concatenate(([True], cells[1:] != cells[:-1])))
+    first = _run_starts(cells)
     low = np.full(n_cells, np.inf)
     low[cells[first]] = np.minimum.reduceat(v, first)
     at = np.zeros(n_cells, np.int64)  # the sample where each cell's low is (its last)
     hit = np.flatnonzero(v == low[cells])  # (none only if a cell held NaN alone)
     if hit.size:
         hit_cells = cells[hit]
-        last = np.flatnonzero(np.concatenate((hit_cells[1:] != hit_cells[:-1], [True])))
+        last = np.append(_run_starts(hit_cells)[1:], hit.size) - 1
         at[hit_cells[last]] = hit[last]
     have = np.isfinite(low)
     tf, f, where = t[at[have]], low[have], at[have]
@@ -331,6 +331,11 @@ def floor_peaks(t: np.ndarray, v: np.ndarray, bounds: list, cycle: float) -> np.
         if cell.shape[0] == 0:  # no sample in a whole cell (bounds before the samples)
             out[k] = float(vv.min())
             continue
-        starts = np.flatnonzero(np.concatenate(([True], cell[1:] != cell[:-1])))
-        out[k] = float(np.max(np.minimum.reduceat(vv[:cell.shape[0]], starts)))
+        out[k] = float(np.max(np.minimum.reduceat(vv[:cell.shape[0]], _run_starts(cell))))
     return out
+
+
+def _run_starts(keys: np.ndarray) -> np.ndarray:
+    """Index of the first element of each run of equal values of ``keys`` (1-D, not
+    empty): where the cells of samples in time order begin."""
+    return np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))

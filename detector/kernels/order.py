@@ -8,8 +8,8 @@ bracketed first: the quantiles of a strided sample bound the wanted ranks, two v
 passes count what lies below and inside the bracket, and only the inside (a tenth to a
 fifth of the array) is partitioned; when the sample puts both ends of the bracket on one
 tied value (a regular sampling interval, integer counts), the counts alone give the answer.
-The bracket never decides the answer: when the counts
-show a rank outside it (an unlucky sample), the whole array is partitioned. The results are
+The bracket never decides the answer: when the counts show a rank outside it (an unlucky
+sample), the whole array is partitioned. The results are
 the same floats as numpy's (``median``: the mean of the two middle values for an even
 count; ``percentile``: numpy's default ``linear`` method, its interpolation formula
 included), which the tests check on random, tied, constant and tiny inputs.

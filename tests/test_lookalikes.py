@@ -380,6 +380,69 @@ def test_drops_on_a_clock_are_a_schedule_not_kills():
     assert kills.leak and kills.pattern == "restart_loop", kills.evidence["decision"]
 
 
+def test_loop_checks_are_asked_until_the_first_fails():
+    """Lives of exactly a day keep a clock: that check fails first, and the pooled trends
+    (the costly ones) are not worked out. The report lists the checks asked and names the
+    others, in its evidence and in the loop's reason."""
+    from detector.analysis import replicates
+
+    rng = np.random.default_rng(5)
+    n = int(DAY / 300.0)
+    v = np.concatenate([400 + 250 * np.linspace(0, 1, n) + rng.normal(0, 4, n)
+                        for _ in range(4)])
+    t = 1.7e9 + 300.0 * np.arange(v.size)
+    rep = detector.analyze(v, t)
+    lives = rep.evidence["lifetimes"]
+    assert [c["name"] for c in lives["restart_loop_checks"]] == ["kills_off_the_clock"]
+    assert lives["restart_loop_checks"][0]["holds"] is False
+    assert set(lives["restart_loop_unasked"]) == set(replicates.ASKED_ORDER) - {
+        "kills_off_the_clock"}
+    reason = rep.evidence["restart_loop"]["reason"]
+    assert "not asked after it" in reason and "pooled_trend" in reason
+    # a loop asks them all
+    t, v = oom_loop([1.2, 1.7, 1.55, 1.55, 2.0])
+    kills = detector.analyze(v, t)
+    assert kills.pattern == "restart_loop"
+    assert kills.evidence["lifetimes"]["restart_loop_unasked"] == []
+    assert len(kills.evidence["lifetimes"]["restart_loop_checks"]) == len(
+        replicates.ASKED_ORDER)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_asking_the_loop_checks_until_one_fails_changes_no_verdict(monkeypatch, seed):
+    """The same reports as with every loop check asked, but for the unasked checks (each
+    asked one equal to its counterpart) and the loop's reason; the shortcut is taken."""
+    from detector.analysis import replicates
+    from detector.evaluate.synthetic import generate
+
+    cases = [generate(p, seed=seed, interval=300.0, duration=7 * DAY)
+             for p in ("scheduled_restarts", "batch_spikes", "restart_loop", "periodic")]
+    cases += [generate(p, seed=seed, interval=60.0, duration=2 * DAY)
+              for p in ("scheduled_restarts", "batch_spikes", "restart_loop")]
+    quick = [detector.analyze(g.values, g.timestamps, limit=g.limit).to_dict() for g in cases]
+
+    def every_check(*a, **k):
+        return [make() for make in replicates._loop_parts(*a, **k).values()], []
+
+    monkeypatch.setattr(replicates, "_loop_checks", every_check)
+    full = [detector.analyze(g.values, g.timestamps, limit=g.limit).to_dict() for g in cases]
+    shortened = 0
+    for q, f in zip(quick, full):
+        ql, fl = q["evidence"]["lifetimes"], f["evidence"]["lifetimes"]
+        asked = {c["name"]: c for c in ql.pop("restart_loop_checks")}
+        every = {c["name"]: c for c in fl.pop("restart_loop_checks")}
+        assert all(every[name] == c for name, c in asked.items())
+        assert sorted(ql.pop("restart_loop_unasked")) == sorted(set(every) - set(asked))
+        assert fl.pop("restart_loop_unasked") == []
+        shortened += len(asked) < len(every)
+        if q["evidence"]["restart_loop"]["holds"]:
+            assert q == f
+        q["evidence"]["restart_loop"].pop("reason")
+        f["evidence"]["restart_loop"].pop("reason")
+        assert q == f
+    assert shortened >= 2
+
+
 def test_the_clock_is_read_from_every_lifetime_not_only_the_judged_ones():
     """Lives of 2 h, then, as the leak doubles its rate, of 1 h, all climbing to the same
     kill level. Only the most recent lifetimes are judged (MAX_JUDGED_LIFETIMES), and those

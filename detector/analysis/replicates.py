@@ -46,8 +46,9 @@ class Replicates:
     restart_loop : Check
         Holds when the lifetimes make a restart loop (a leak).
     loop_checks : list of Check
-        The parts of that judgement (pooled trend, rises, growth from the start,
-        peaks, current lifetime).
+        The parts of that judgement that were asked (pooled trend, rises, growth from
+        the start, peaks, current lifetime, ...): cheapest first, up to the first that
+        fails (:data:`ASKED_ORDER`), listed in the order reports give them.
     batch_work : Check
         Holds when the current lifetime's growth is the same work as the ramps
         released at the ends of earlier lifetimes, or, under restarts on a clock,
@@ -62,6 +63,8 @@ class Replicates:
     pattern : str
         The healthy pattern ``batch_work`` names when it holds: ``"batch_spikes"``,
         or ``"scheduled_restarts"`` when it held by the same-age comparison.
+    unasked : list of str
+        The loop checks left unasked after the first that failed.
     """
 
     restart_loop: Check
@@ -71,11 +74,13 @@ class Replicates:
     coverage: float | None
     loop_checks: list = field(default_factory=list)
     pattern: str = "batch_spikes"
+    unasked: list = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return {"completed_judged": self.completed, "completed_leaking": self.leaking,
                 "growth_coverage": None if self.coverage is None else round(self.coverage, 4),
-                "restart_loop_checks": [c.to_dict() for c in self.loop_checks]}
+                "restart_loop_checks": [c.to_dict() for c in self.loop_checks],
+                "restart_loop_unasked": list(self.unasked)}
 
 
 def judge_replicates(completed: list[LifetimeVerdict], floors: list[Floor],
@@ -125,9 +130,10 @@ def judge_replicates(completed: list[LifetimeVerdict], floors: list[Floor],
     median_cov = float(np.median(coverage)) if coverage else None
     clock = _on_a_clock(restarts)
     clocked = clock[0]
-    loop_checks = _loop_checks([v.bounds for v in completed], floors, current.bounds,
-                               current.leak, current_floor, peaks, clock, level=level,
-                               config=config, limit=limit, hold_peaks=hold_peaks)
+    loop_checks, unasked = _loop_checks([v.bounds for v in completed], floors,
+                                        current.bounds, current.leak, current_floor, peaks,
+                                        clock, level=level, config=config, limit=limit,
+                                        hold_peaks=hold_peaks)
     loop = bool(loop_checks) and all(c.holds for c in loop_checks)
     failed = [c for c in loop_checks if not c.holds]
     if loop:
@@ -135,7 +141,8 @@ def judge_replicates(completed: list[LifetimeVerdict], floors: list[Floor],
     elif not loop_checks:
         reason = f"{len(completed)} completed lifetimes: too few to judge a loop"
     else:
-        reason = "not a restart loop: " + "; ".join(c.reason for c in failed)
+        reason = "not a restart loop: " + "; ".join(c.reason for c in failed) + (
+            f" (not asked after it: {', '.join(unasked)})" if unasked else "")
     restart_loop = Check("restart_loop", loop, float(len(completed)),
                          float(config.min_leaking_lifetimes - 1), reason)
 
@@ -172,7 +179,7 @@ def judge_replicates(completed: list[LifetimeVerdict], floors: list[Floor],
                       f"{len(released)} earlier lifetimes ramped {how}"
                       + (" (recurring work)" if recurring else ""))
     return Replicates(restart_loop, batch, len(completed), len(leaking), median_cov,
-                      loop_checks, pattern=pattern)
+                      loop_checks, pattern=pattern, unasked=unasked)
 
 
 def _growth_by_age(floor: Floor, start: float, age: float) -> float:
@@ -205,21 +212,38 @@ def loop_possible(bounds: list, floors: list[Floor], current_bounds: tuple,
     return all(parts[name]().holds for name in CHEAP_FIRST)
 
 
-#: The loop checks :func:`loop_possible` asks (all but ``current_lifetime``, which may
-#: hold by the current lifetime's verdict), cheapest first: the pooled trends correct
-#: every floor for autocorrelation.
-CHEAP_FIRST = ("kills_off_the_clock", "lifetimes_rise", "loop_growth", "peaks_hold",
-               "grows_to_kill", "killed_at_peak", "grows_from_start", "pooled_trend")
+#: The loop checks in the order they are asked, cheapest first: the pooled trends
+#: (last) correct every lifetime's floor for autocorrelation, a few ms a series.
+ASKED_ORDER = ("kills_off_the_clock", "lifetimes_rise", "loop_growth", "peaks_hold",
+               "grows_to_kill", "killed_at_peak", "current_lifetime", "grows_from_start",
+               "pooled_trend")
+
+#: The loop checks :func:`loop_possible` asks: all but ``current_lifetime``, which may
+#: hold by the current lifetime's verdict.
+CHEAP_FIRST = tuple(name for name in ASKED_ORDER if name != "current_lifetime")
 
 
 def _loop_checks(bounds, floors, current_bounds, current_leak, current_floor, peaks, clock, *,
-                 level, config, limit, hold_peaks=None) -> list[Check]:
-    """The parts of the restart-loop judgement, in the order reports give them (that of
-    :func:`_loop_parts`); empty when there are too few lifetimes. Arguments as
-    :func:`_loop_parts`."""
+                 level, config, limit, hold_peaks=None) -> tuple[list[Check], list[str]]:
+    """The parts of the restart-loop judgement that were asked, in the order reports give
+    them (that of :func:`_loop_parts`), and the names of those left unasked; both empty
+    when there are too few lifetimes. Arguments as :func:`_loop_parts`.
+
+    A loop needs every check to hold, so they are asked in :data:`ASKED_ORDER` and the
+    first that fails decides: the others are left unasked (lifetimes on a clock, the
+    commonest no, then spare the pooled trends). The verdict is the same as with every
+    check asked; the report lists the asked ones and names the others.
+    """
     parts = _loop_parts(bounds, floors, current_bounds, current_leak, current_floor, peaks,
                         clock, level=level, config=config, limit=limit, hold_peaks=hold_peaks)
-    return [make() for make in parts.values()]
+    asked = {}
+    for name in ASKED_ORDER:
+        if name in parts:
+            asked[name] = parts[name]()
+            if not asked[name].holds:
+                break
+    return [asked[name] for name in parts if name in asked], \
+        [name for name in parts if name not in asked]
 
 
 def _loop_parts(bounds, floors, current_bounds, current_leak, current_floor, peaks, clock, *,

@@ -72,8 +72,12 @@ def test_the_memo_gives_what_the_test_gives_on_every_stretch():
     stretches = [y[2:], y[2:-1], y[2:], y[2::2], y[40:], y[2:]]
     got = [trend_test(s, memo=memo) for s in stretches]
     assert got == [trend_test(s.copy()) for s in stretches]
-    assert len(memo) == 4  # y[2:] tested once
+    results = [k for k in memo if k[0] != "suffix_slopes"]
+    assert len(results) == 4  # y[2:] tested once
     assert len({g for g in got}) == 4
+    # y[2:] and y[40:] end where y ends: their Sen slopes came from one list of y's pairs
+    assert [k for k in memo if k[0] == "suffix_slopes"] == [
+        ("suffix_slopes", y.__array_interface__["data"][0], 300)]
 
 
 def leaks(regime, *, level, swing, bounds, reference_high, config):

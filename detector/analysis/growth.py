@@ -192,19 +192,27 @@ def trend_test(y: np.ndarray, plain=None, memo: dict | None = None) -> tuple[flo
         One-sided p-value for an increase, the z statistic, and the factor
         applied to the variance.
     """
+    if memo is not None:
+        key = (y.__array_interface__["data"][0], y.shape[0], y.strides[0])
+        if key not in memo:  # the array is kept with its result: its memory cannot be
+            memo[key] = (_corrected_test(y, plain, memo), y)  # freed and reused
+        return memo[key][0]
+    return _corrected_test(y, plain, None)
+
+
+def _corrected_test(y: np.ndarray, plain, memo: dict | None) -> tuple[float, float, float]:
+    """:func:`trend_test` without its memo of results; ``memo`` lends the Sen slopes of
+    stretches that end where their floor ends (:func:`_suffix_sen_slope`)."""
     from scipy.special import ndtr
 
     from ..kernels import hamed_rao_factor, mann_kendall
 
-    if memo is not None:
-        key = (y.__array_interface__["data"][0], y.shape[0], y.strides[0])
-        if key not in memo:  # the array is kept with its result: its memory cannot be
-            memo[key] = (trend_test(y, plain), y)  # freed and reused for other values
-        return memo[key][0]
     if y.shape[0] < 4 or np.ptp(y) == 0:
         return 1.0, 0.0, 1.0
     plain = mann_kendall(y) if plain is None else plain
-    corrected = plain.var_s * hamed_rao_factor(y)  # mann_kendall(y, "hamed_rao").var_s
+    sen = _suffix_sen_slope(y, memo) if memo is not None else None
+    corrected = plain.var_s * hamed_rao_factor(y, sen_slope=sen)  # = mann_kendall(y,
+    # correction="hamed_rao").var_s
     inflation = 1.0
     if plain.var_s > 0 and np.isfinite(corrected) and corrected > plain.var_s:
         inflation = float(corrected / plain.var_s)
@@ -213,6 +221,29 @@ def trend_test(y: np.ndarray, plain=None, memo: dict | None = None) -> tuple[flo
         return 1.0, 0.0, inflation
     z = mk_z(float(plain.s), var)
     return float(ndtr(-z)), float(z), inflation
+
+
+def _suffix_sen_slope(y: np.ndarray, memo: dict) -> float | None:
+    """Sen's slope over positions of ``y`` when it is a stretch that ends where the array
+    holding it ends (a start of a floor to its end: the climb, the long-run trend's
+    starts), from that array's :class:`~detector.kernels.suffix_slopes.SuffixSlopes`,
+    kept in ``memo``: the starts of one floor share one list of pair slopes. None for any
+    other stretch (the caller then lists its own)."""
+    from ..kernels.suffix_slopes import SuffixSlopes
+
+    base = y if y.base is None else y.base
+    if not isinstance(base, np.ndarray) or base.ndim != 1 or base.dtype != np.float64 \
+            or not base.flags.c_contiguous or y.strides[0] != base.itemsize:
+        return None
+    n = base.shape[0]
+    start = base.__array_interface__["data"][0]
+    if y.__array_interface__["data"][0] + y.nbytes != start + base.nbytes or \
+            n * (n - 1) // 2 > SuffixSlopes.MAX_PAIRS:
+        return None
+    key = ("suffix_slopes", start, n)
+    if key not in memo:  # (it holds the array: its memory is not reused meanwhile)
+        memo[key] = SuffixSlopes(base)
+    return memo[key].sen_slope(n - y.shape[0])
 
 
 def mk_z(s: float, var: float) -> float:

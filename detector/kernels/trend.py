@@ -260,7 +260,8 @@ def mann_kendall(x, *, correction: str | None = None, alpha: float = 0.05,
     return result
 
 
-def hamed_rao_factor(x: np.ndarray, *, alpha: float = 0.05, lag: int | None = None) -> float:
+def hamed_rao_factor(x: np.ndarray, *, alpha: float = 0.05, lag: int | None = None,
+                     sen_slope: float | None = None) -> float:
     """The factor n/n* by which the Hamed-Rao correction multiplies the variance of S.
 
     ``mann_kendall(x).var_s * hamed_rao_factor(x)`` is, to the last bit,
@@ -277,6 +278,10 @@ def hamed_rao_factor(x: np.ndarray, *, alpha: float = 0.05, lag: int | None = No
         Significance level of the lags kept.
     lag : int, optional
         Highest lag considered (default all, n - 1).
+    sen_slope : float, optional
+        Sen's slope of ``x`` over sample positions (units of x per sample), when the
+        caller has it (:class:`detector.kernels.suffix_slopes.SuffixSlopes`); it must
+        be that float, to the last bit, for the result to be the peer's.
 
     Returns
     -------
@@ -287,8 +292,9 @@ def hamed_rao_factor(x: np.ndarray, *, alpha: float = 0.05, lag: int | None = No
     n = x.shape[0]
     if n < 3:
         raise ValueError(f"the Hamed-Rao correction needs at least 3 values, got {n}")
-    slope, _ = _theil_sen_sorted(x, np.arange(n, dtype=np.float64))
-    return _hamed_rao_ratio(x, slope, alpha, lag)
+    if sen_slope is None:
+        sen_slope, _ = _theil_sen_sorted(x, np.arange(n, dtype=np.float64))
+    return _hamed_rao_ratio(x, sen_slope, alpha, lag)
 
 
 def _sen_on_positions(x: np.ndarray, finite: np.ndarray) -> tuple[float, float]:

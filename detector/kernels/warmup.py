@@ -50,6 +50,7 @@ def _seasonal(rng: np.random.Generator) -> None:
 
 def _trend(rng: np.random.Generator) -> None:
     from . import mann_kendall, ols, theil_sen, theil_sen_interval
+    from .suffix_slopes import SuffixSlopes
 
     # 600 points: 179,700 pairs, above trend.ALL_PAIRS_MAX, so Sen's slope is selected
     t = np.arange(600.0)
@@ -59,6 +60,7 @@ def _trend(rng: np.random.Generator) -> None:
     mann_kendall(y, correction="hamed_rao").slope  # Sen's slope by selection
     theil_sen(y[:40], t[:40])  # few points: all pair slopes listed
     theil_sen_interval(y[:40], t[:40])
+    SuffixSlopes(y[:40]).sen_slope(5)  # the trend search's starts: one list of pairs
     ols(y, t)
     # crowded slopes: most pairs share one exact value (an integer ramp, a flat
     # stretch), certified by exact counts

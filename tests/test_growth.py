@@ -69,12 +69,13 @@ def test_the_memo_gives_what_the_test_gives_on_every_stretch():
     rng = np.random.default_rng(5)
     y = np.cumsum(rng.normal(0, 1, 300)) + 0.05 * np.arange(300)
     memo = {}
-    stretches = [y[2:], y[2:-1], y[2:], y[2::2], y[40:], y[2:]]
+    # (y[200:100:-1] ends, backwards, where y ends: a stride apart from y[200:])
+    stretches = [y[2:], y[2:-1], y[2:], y[2::2], y[40:], y[2:], y[200:100:-1]]
     got = [trend_test(s, memo=memo) for s in stretches]
     assert got == [trend_test(s.copy()) for s in stretches]
     results = [k for k in memo if k[0] != "suffix_slopes"]
-    assert len(results) == 4  # y[2:] tested once
-    assert len({g for g in got}) == 4
+    assert len(results) == 5  # y[2:] tested once
+    assert len({g for g in got}) == 5
     # y[2:] and y[40:] end where y ends: their Sen slopes came from one list of y's pairs
     assert [k for k in memo if k[0] == "suffix_slopes"] == [
         ("suffix_slopes", y.__array_interface__["data"][0], 300)]

@@ -53,6 +53,16 @@ def test_the_slope_given_to_hamed_rao_changes_nothing():
     for c in (0, 17, 150, 290):
         x = y[c:]
         assert hamed_rao_factor(x, sen_slope=suffixes.sen_slope(c)) == hamed_rao_factor(x)
+    # and the slope given is the one used
+    trend = y + 0.5 * np.arange(y.shape[0])
+    assert hamed_rao_factor(trend, sen_slope=0.0) != hamed_rao_factor(trend)
+
+
+def test_a_read_only_array_is_copied_once():
+    y = series("walk", 50, seed=4)
+    y.flags.writeable = False
+    suffixes = SuffixSlopes(y)
+    assert suffixes.y.flags.writeable and suffixes.sen_slope(3) == theil_sen(y[3:])[0]
 
 
 def test_bad_input_is_named():

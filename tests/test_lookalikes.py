@@ -395,8 +395,8 @@ def test_loop_checks_are_asked_until_the_first_fails():
     lives = rep.evidence["lifetimes"]
     assert [c["name"] for c in lives["restart_loop_checks"]] == ["kills_off_the_clock"]
     assert lives["restart_loop_checks"][0]["holds"] is False
-    assert set(lives["restart_loop_unasked"]) == set(replicates.ASKED_ORDER) - {
-        "kills_off_the_clock"}
+    assert lives["restart_loop_unasked"] == [
+        name for name in replicates.ASKED_ORDER if name != "kills_off_the_clock"]
     reason = rep.evidence["restart_loop"]["reason"]
     assert "not asked after it" in reason and "pooled_trend" in reason
     # a loop asks them all
@@ -432,7 +432,9 @@ def test_asking_the_loop_checks_until_one_fails_changes_no_verdict(monkeypatch, 
         asked = {c["name"]: c for c in ql.pop("restart_loop_checks")}
         every = {c["name"]: c for c in fl.pop("restart_loop_checks")}
         assert all(every[name] == c for name, c in asked.items())
-        assert sorted(ql.pop("restart_loop_unasked")) == sorted(set(every) - set(asked))
+        assert list(asked) == [name for name in every if name in asked]  # report order
+        assert ql.pop("restart_loop_unasked") == [
+            name for name in replicates.ASKED_ORDER if name in every and name not in asked]
         assert fl.pop("restart_loop_unasked") == []
         shortened += len(asked) < len(every)
         if q["evidence"]["restart_loop"]["holds"]:

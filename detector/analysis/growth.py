@@ -184,7 +184,10 @@ def trend_test(y: np.ndarray, plain=None, memo: dict | None = None) -> tuple[flo
     ``plain``, the uncorrected ``mann_kendall(y)``, is reused when given. ``memo``
     (a dict the caller keeps while one floor is judged) holds the results by the
     memory ``y`` occupies: the climb, the long-run trend's starts and the growth
-    checks test stretches of the same floor array, often the same stretch.
+    checks test stretches of the same floor array, often the same stretch. It also
+    holds the pair slopes of the arrays whose stretches from a start to their end are
+    tested (:func:`_suffix_sen_slope`): the arrays must not be modified while the memo
+    is kept.
 
     Returns
     -------
@@ -211,8 +214,8 @@ def _corrected_test(y: np.ndarray, plain, memo: dict | None) -> tuple[float, flo
         return 1.0, 0.0, 1.0
     plain = mann_kendall(y) if plain is None else plain
     sen = _suffix_sen_slope(y, memo) if memo is not None else None
-    corrected = plain.var_s * hamed_rao_factor(y, sen_slope=sen)  # = mann_kendall(y,
-    # correction="hamed_rao").var_s
+    # = mann_kendall(y, correction="hamed_rao").var_s
+    corrected = plain.var_s * hamed_rao_factor(y, sen_slope=sen)
     inflation = 1.0
     if plain.var_s > 0 and np.isfinite(corrected) and corrected > plain.var_s:
         inflation = float(corrected / plain.var_s)
@@ -238,7 +241,7 @@ def _suffix_sen_slope(y: np.ndarray, memo: dict) -> float | None:
     n = base.shape[0]
     start = base.__array_interface__["data"][0]
     if y.__array_interface__["data"][0] + y.nbytes != start + base.nbytes or \
-            n * (n - 1) // 2 > SuffixSlopes.MAX_PAIRS:
+            not SuffixSlopes.can_hold(n):
         return None
     key = ("suffix_slopes", start, n)
     if key not in memo:  # (it holds the array: its memory is not reused meanwhile)
@@ -596,7 +599,8 @@ def growth_checks(regime: Regime, *, level: float, swing: float, period: float |
         First and last unix seconds of the lifetime.
     config : Config
     memo : dict, optional
-        Trend tests already made on this floor (see :func:`trend_test`).
+        Trend tests already made on this floor, and its pair slopes (see
+        :func:`trend_test`).
 
     Returns
     -------

@@ -226,24 +226,27 @@ CHEAP_FIRST = tuple(name for name in ASKED_ORDER if name != "current_lifetime")
 def _loop_checks(bounds, floors, current_bounds, current_leak, current_floor, peaks, clock, *,
                  level, config, limit, hold_peaks=None) -> tuple[list[Check], list[str]]:
     """The parts of the restart-loop judgement that were asked, in the order reports give
-    them (that of :func:`_loop_parts`), and the names of those left unasked; both empty
-    when there are too few lifetimes. Arguments as :func:`_loop_parts`.
+    them (that of :func:`_loop_parts`), and the names of those left unasked, in the order
+    they would have been asked; both empty when there are too few lifetimes. Arguments as
+    :func:`_loop_parts`.
 
-    A loop needs every check to hold, so they are asked in :data:`ASKED_ORDER` and the
-    first that fails decides: the others are left unasked (lifetimes on a clock, the
-    commonest no, then spare the pooled trends). The verdict is the same as with every
-    check asked; the report lists the asked ones and names the others.
+    A loop needs every check to hold, so they are asked in :data:`ASKED_ORDER` (a check
+    missing from it, last) and the first that fails decides: the others are left unasked
+    (lifetimes on a clock, the commonest no, then spare the pooled trends). The verdict is
+    the same as with every check asked; the report lists the asked ones and names the
+    others.
     """
     parts = _loop_parts(bounds, floors, current_bounds, current_leak, current_floor, peaks,
                         clock, level=level, config=config, limit=limit, hold_peaks=hold_peaks)
+    order = [name for name in ASKED_ORDER if name in parts] + [
+        name for name in parts if name not in ASKED_ORDER]
     asked = {}
-    for name in ASKED_ORDER:
-        if name in parts:
-            asked[name] = parts[name]()
-            if not asked[name].holds:
-                break
+    for name in order:
+        asked[name] = parts[name]()
+        if not asked[name].holds:
+            break
     return [asked[name] for name in parts if name in asked], \
-        [name for name in parts if name not in asked]
+        [name for name in order if name not in asked]
 
 
 def _loop_parts(bounds, floors, current_bounds, current_leak, current_floor, peaks, clock, *,

@@ -44,8 +44,8 @@ class SuffixSlopes:
     ----------
     y : numpy.ndarray
         1-D float64 values, finite (floor points, any unit), at most
-        :data:`MAX_PAIRS` pairs (400 points); not copied, so not to be modified while
-        this object is used.
+        :data:`MAX_PAIRS` pairs (400 points); not copied (unless read-only), so not to
+        be modified while this object is used.
 
     Notes
     -----
@@ -58,25 +58,36 @@ class SuffixSlopes:
     #: same bound as all-pairs Theil-Sen in :mod:`detector.kernels.trend`).
     MAX_PAIRS = 80_000
 
+    @classmethod
+    def can_hold(cls, n: int) -> bool:
+        """Whether the pairs of ``n`` points fit in the list (at most :attr:`MAX_PAIRS`)."""
+        return n * (n - 1) // 2 <= cls.MAX_PAIRS
+
     def __init__(self, y: np.ndarray):
-        n = y.shape[0]
         if y.ndim != 1 or y.dtype != np.float64:
             raise ValueError("y must be a 1-D float64 array")
-        if n * (n - 1) // 2 > self.MAX_PAIRS:
+        n = y.shape[0]
+        if not self.can_hold(n):
             raise ValueError(f"{n} points make more than {self.MAX_PAIRS} pairs")
-        self.y = np.ascontiguousarray(y)
+        # (a read-only array would compile the kernel a second time, for its own type)
+        self.y = np.ascontiguousarray(y) if y.flags.writeable else y.copy()
         self.n = n
         self._slopes = np.empty(n * (n - 1) // 2)
         self._listed_from = n  # rows from here on are in the list
 
     def sen_slope(self, c: int) -> float:
-        """Sen's slope of ``y[c:]`` over positions ``0..n-c-1`` (units of y per sample):
-        ``theil_sen(y[c:])[0]``, to the last bit; NaN with fewer than two points.
+        """Sen's slope of ``y[c:]`` over positions ``0..n-c-1``.
 
         Parameters
         ----------
         c : int
             First point of the suffix, ``0 <= c <= n``.
+
+        Returns
+        -------
+        float
+            Units of y per sample: ``theil_sen(y[c:])[0]`` for finite ``y``, to the last
+            bit; NaN with fewer than two points.
         """
         n = self.n
         if not 0 <= c <= n:

@@ -697,6 +697,57 @@ def _naive_restarts(v, events, keep_share, horizon):
     return np.array(kept, dtype=np.int64)
 
 
+def _find_lifetimes_without_the_early_exit():
+    """``restarts.find_lifetimes`` as it was before the early exit: the noise (MAD of the
+    differences) always worked out, the threshold the larger of both shares."""
+    import inspect
+
+    from detector.analysis import restarts
+
+    src = inspect.getsource(restarts.find_lifetimes)
+    cut = src[src.index("    # a drop must clear both shares"):src.index("    d1 = np.diff(raw)")]
+    assert "return Lifetimes" in cut
+    names = dict(vars(restarts))
+    exec(src.replace(cut, ""), names)
+    return names["find_lifetimes"]
+
+
+@pytest.mark.parametrize("pattern", ["stable", "periodic", "warmup", "restart_loop",
+                                     "scheduled_restarts", "batch_spikes", "gc_sawtooth",
+                                     "level_shift", "noisy_leak", "random_walk"])
+def test_restarts_are_those_found_with_the_noise_always_measured(pattern):
+    """When no drop clears the range's share, the restart search stops before measuring
+    the noise; the lifetimes are those the full search finds, field for field, and the
+    shortcut is taken on smooth series."""
+    from detector.analysis import restarts
+    from detector.evaluate.synthetic import generate
+
+    full = _find_lifetimes_without_the_early_exit()
+    for seed in range(6):
+        for interval in (15.0, 300.0):
+            g = generate(pattern, seed=seed, interval=interval, duration=4 * DAY)
+            ok = np.isfinite(g.values)
+            t, v = np.asarray(g.timestamps, float)[ok], np.asarray(g.values, float)[ok]
+            a, b = restarts.find_lifetimes(t, v, Config()), full(t, v, Config())
+            assert np.array_equal(a.restarts, b.restarts) and a.bounds == b.bounds
+            assert np.array_equal(a.peaks, b.peaks) and (a.fast_drops, a.cycle, a.rejected) \
+                == (b.fast_drops, b.cycle, b.rejected)
+            assert (a.loop_reading is None) == (b.loop_reading is None)
+
+
+def test_a_smooth_series_needs_no_noise_estimate(monkeypatch):
+    from detector.analysis import restarts
+
+    t = 1.7e9 + 15.0 * np.arange(5000)
+    v = 1e9 + 2e8 * np.sin(2 * np.pi * (t - t[0]) / DAY)  # no drop near 30 % of its range
+
+    def no_mad(x):
+        raise AssertionError("the noise was measured")
+
+    monkeypatch.setattr(restarts.order, "mad", no_mad)
+    assert restarts.find_lifetimes(t, v, Config()).restarts.size == 0
+
+
 @pytest.mark.parametrize("seed", range(40))
 def test_drop_events_and_restarts_match_the_naive_loops(seed):
     from detector.analysis.restarts import drop_events, restarts_among

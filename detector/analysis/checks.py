@@ -4,7 +4,9 @@ Every part of a verdict is a :class:`Check`. The evidence that growth is real
 (significant, sizeable, sustained) is a list of checks that must all hold; each
 look-alike of a leak (warm-up, recovery, level shift, ...) is a check that
 *matches* when the look-alike explains the growth. The report lists them all,
-so a person can read why a series was, or was not, called a leak.
+so a person can read why a series was, or was not, called a leak (of a restart
+loop's checks, which must all hold, those asked up to the first that failed, and
+the names of the rest).
 """
 
 from __future__ import annotations

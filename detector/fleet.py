@@ -244,7 +244,7 @@ def _run_parallel(source, limits, config, done, executor, workers, scheduler, di
         # first unit needs its plan (the key column read: 2 s for 10,000 series): made in a
         # thread while this one compiles or loads the kernels, which must be in numba's
         # cache before any worker analyses a series (warm_up). Other sources (a caller's
-        # iterable, which may not like another thread) are read here, after
+        # iterable, which may not like another thread) are read here, after the warm-up
         units = _units(source, done)
         first = _ahead(units) if hasattr(source, "units") else (lambda: units)
         warm_up(config)

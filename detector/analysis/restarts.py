@@ -97,6 +97,11 @@ def find_lifetimes(t: np.ndarray, v: np.ndarray, config: Config, *,
                          np.array([v.max()]) if n else np.empty(0))
     horizon = 3
     raw = v
+
+    def unsplit(**found) -> Lifetimes:  # no restart: the window is one lifetime
+        return Lifetimes(np.empty(0), [(float(t[0]), float(t[-1]))], np.array([raw.max()]),
+                         **found)
+
     # a 3-point median removes single-sample scrape spikes (up or down), which are no
     # restarts, and keeps every level that holds for two samples or more
     if smooth:
@@ -117,17 +122,17 @@ def find_lifetimes(t: np.ndarray, v: np.ndarray, config: Config, *,
     # a drop must clear both shares; when none clears the range's, the noise (a median
     # absolute deviation of every difference, 0.4 ms a week) cannot make one
     if not float(np.max(drop[:-1])) > config.restart_drop_fraction * scale:
-        return Lifetimes(np.empty(0), [(float(t[0]), float(t[-1]))], np.array([raw.max()]))
+        return unsplit()
     d1 = np.diff(raw)
     sigma = 1.4826 * order.mad(d1) / np.sqrt(2.0)
     threshold = max(config.restart_drop_sigma * sigma, config.restart_drop_fraction * scale)
     cand = np.flatnonzero(drop[:-1] > threshold)
     if cand.size == 0:
-        return Lifetimes(np.empty(0), [(float(t[0]), float(t[-1]))], np.array([raw.max()]))
+        return unsplit()
     events = drop_events(v, cand, horizon)
     kept = restarts_among(v, events, ahead[events], 1.0 - config.restart_giveback)
     if kept.size == 0:
-        return Lifetimes(np.empty(0), [(float(t[0]), float(t[-1]))], np.array([raw.max()]))
+        return unsplit()
     starts = np.concatenate(([0], kept + 1))
     ends = np.concatenate((kept + 1, [n]))
     durations = t[ends - 1] - t[starts]
@@ -136,8 +141,7 @@ def find_lifetimes(t: np.ndarray, v: np.ndarray, config: Config, *,
     # are restarts (a service killed every hour when its memory fills)
     if completed.size and np.median(completed) < min_lifetime and kept.size >= GC_MIN_DROPS:
         cycle = float(np.median(np.diff(t[kept]))) if kept.size >= 3 else None
-        gc = Lifetimes(np.empty(0), [(float(t[0]), float(t[-1]))], np.array([raw.max()]),
-                       fast_drops=int(kept.size), cycle=cycle)
+        gc = unsplit(fast_drops=int(kept.size), cycle=cycle)
         return _restarts_of_the_floor(t, raw, gc, config) if cycle is not None else gc
     # a restart gives everything back: successive lifetimes start from the same
     # baseline. Baselines that climb from drop to drop belong to a load that falls
@@ -156,8 +160,7 @@ def find_lifetimes(t: np.ndarray, v: np.ndarray, config: Config, *,
     else:
         rejected = False
     if rejected:
-        return Lifetimes(np.empty(0), [(float(t[0]), float(t[-1]))], np.array([raw.max()]),
-                         rejected=int(kept.size))
+        return unsplit(rejected=int(kept.size))
     bounds = [(float(t[a]), float(t[b - 1])) for a, b in zip(starts, ends)]
     peaks = np.array([float(raw[a:b].max()) for a, b in zip(starts, ends)])
     return Lifetimes(t[kept + 1].astype(float), bounds, peaks)

@@ -26,6 +26,13 @@ class Config:
         negative; exporters write -1 for "unavailable"). Default True.
     max_bins : int
         Each lifetime is summarised in at most this many time bins. Default 720.
+    completed_max_bins : int
+        A completed lifetime (one that ended with a restart) is summarised in at
+        most this many time bins (and never more than ``max_bins``). It is judged
+        as a replicate of the current lifetime, whose onset and time to the limit
+        need the finer grid; its own verdict needs its shape. Default 180 (a
+        quarter of ``max_bins``): a week of restart loops judges five lifetimes,
+        and the statistics of each cost as the square of its floor points.
     alpha : float
         Significance level of the autocorrelation-corrected Mann-Kendall test
         on the floor of the growth regime. Default 0.001.
@@ -144,6 +151,7 @@ class Config:
     max_missing_fraction: float = 0.5
     negative_is_missing: bool = True
     max_bins: int = 720
+    completed_max_bins: int = 180
     alpha: float = 1e-3
     min_relative_growth: float = 0.03
     min_noise_ratio: float = 5.0
@@ -192,6 +200,9 @@ class Config:
             raise ValueError(f"Config.alpha must be in (0, 1), got {self.alpha}")
         if self.max_bins < 16:
             raise ValueError(f"Config.max_bins must be >= 16, got {self.max_bins}")
+        if self.completed_max_bins < 16:
+            raise ValueError(
+                f"Config.completed_max_bins must be >= 16, got {self.completed_max_bins}")
         if self.min_floor_points < 4:
             raise ValueError(f"Config.min_floor_points must be >= 4, got {self.min_floor_points}")
 

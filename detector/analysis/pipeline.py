@@ -28,8 +28,8 @@ from ..kernels import order
 from ..report import Report
 from ..series import Series, _build
 from . import lookalikes
-from .floor import floor_points
-from .regularise import bin_series
+from .floor import Floor, floor_points
+from .regularise import Bins, bin_series
 from .replicates import judge_replicates, loop_onset, loop_possible
 from .restarts import Lifetimes, find_lifetimes, floor_peaks, process_exit
 from .seasonality import DAY, Period, find_period
@@ -206,6 +206,48 @@ def judge(series: Series, *, limit: float | None, config: Config, timed: bool = 
                             config=config)
 
 
+def lifetime_floor(series: Series, bounds: tuple[float, float], config: Config,
+                   period: Period | None, period_width: float, cycle: float | None, *,
+                   completed: bool, bins: Bins | None = None
+                   ) -> tuple[Bins, Period | None, Floor]:
+    """The bins of one lifetime, the period as it sees it, and its floor points.
+
+    Parameters
+    ----------
+    series : Series
+        The whole series (its values in value units, e.g. bytes).
+    bounds : (float, float)
+        First and last unix seconds of the lifetime.
+    config : Config
+        ``max_bins``; ``completed_max_bins`` for a completed lifetime.
+    period : Period or None
+        The dominant period found on the current lifetime's bins.
+    period_width : float
+        Width of those bins (seconds): ``period.bins`` counts them.
+    cycle : float or None
+        A sawtooth's cycle (seconds), from its drops.
+    completed : bool
+        Whether the lifetime ended with a restart (binned at most
+        ``completed_max_bins``; the current one at most ``max_bins``).
+    bins : Bins, optional
+        The lifetime's bins when already made (the current lifetime's).
+
+    Returns
+    -------
+    (Bins, Period or None, Floor)
+    """
+    max_bins = min(config.max_bins, config.completed_max_bins) if completed else config.max_bins
+    bins = bins if bins is not None else bin_series(series, max_bins, *bounds)
+    lt_period = period if period is not None and period.seconds <= \
+        (bounds[1] - bounds[0]) / 2 else None
+    if lt_period is not None and bins.width != period_width:
+        per_cycle = max(1, int(round(period.seconds / bins.width)))
+        if period.calendar:
+            bins = bin_series(series, max_bins, *bounds, width=period.seconds / per_cycle)
+        lt_period = Period(period.seconds, per_cycle, period.strength, period.calendar)
+    return bins, lt_period, floor_points(bins, lt_period, cycle)
+
+
 def _judge_lifetimes(lifetimes: Lifetimes, clean: Series, t_ok: np.ndarray,
                      v_ok: np.ndarray, evidence: dict, *, limit: float | None,
                      config: Config, loop_only: bool = False) -> Report | None:
@@ -228,18 +270,6 @@ def _judge_lifetimes(lifetimes: Lifetimes, clean: Series, t_ok: np.ndarray,
     period_s = period.seconds if period else None
     if lifetimes.cycle is not None and (period_s is None or period_s < 0.9 * DAY):
         period_s = lifetimes.cycle  # a sawtooth's own cycle, measured from its drops
-
-    def floor_of(bounds, lt_bins=None):
-        lt_bins = lt_bins if lt_bins is not None else bin_series(clean, config.max_bins, *bounds)
-        lt_period = period if period is not None and period.bins * lt_bins.width <= \
-            (bounds[1] - bounds[0]) / 2 else None
-        if lt_period is not None and lt_bins.width != bins.width:
-            per_cycle = max(1, int(round(period.seconds / lt_bins.width)))
-            if period.calendar:
-                lt_bins = bin_series(clean, config.max_bins, *bounds,
-                                     width=period.seconds / per_cycle)
-            lt_period = Period(period.seconds, per_cycle, period.strength, period.calendar)
-        return lt_bins, lt_period, floor_points(lt_bins, lt_period, lifetimes.cycle)
 
     def judge_one(bounds, prepared, reference_high=None):
         lt_bins, lt_period, fl = prepared
@@ -272,8 +302,10 @@ def _judge_lifetimes(lifetimes: Lifetimes, clean: Series, t_ok: np.ndarray,
     # the most recent lifetimes are the replicates of the current one (MAX_JUDGED_LIFETIMES
     # of them; each costs a few ms, and a week of hourly restarts has 160)
     recent = lifetimes.bounds[:-1][-MAX_JUDGED_LIFETIMES:]
-    prepared = [floor_of(bounds) for bounds in recent]
-    current_prepared = floor_of(current_bounds, bins)
+    prepared = [lifetime_floor(clean, bounds, config, period, bins.width, lifetimes.cycle,
+                               completed=True) for bounds in recent]
+    current_prepared = lifetime_floor(clean, current_bounds, config, period, bins.width,
+                                      lifetimes.cycle, completed=False, bins=bins)
     restart_times = [b[0] for b in long_lives[1:]] + [current_bounds[0]]
     # under a GC sawtooth the peaks that must hold are the floor's (restarts.floor_peaks)
     hold_peaks = floor_peaks(t_ok, v_ok, lifetimes.bounds, lifetimes.cycle) \

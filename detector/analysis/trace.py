@@ -222,8 +222,8 @@ def trace(series: Series, report: Report | Mapping[str, Any], config: Config | N
 def _floors(series: Series, lifetimes, config: Config):
     """Floor points of every lifetime the pipeline judges (the current one and the
     :data:`.pipeline.MAX_JUDGED_LIFETIMES` completed ones before it), found as
-    :func:`.pipeline.judge` finds them."""
-    from .pipeline import MAX_JUDGED_LIFETIMES
+    :func:`.pipeline.judge` finds them (:func:`.pipeline.lifetime_floor`)."""
+    from .pipeline import MAX_JUDGED_LIFETIMES, lifetime_floor
 
     bins = bin_series(series, config.max_bins, *lifetimes.bounds[-1])
     period = find_period(bins.mean, bins.width, config)
@@ -237,16 +237,8 @@ def _floors(series: Series, lifetimes, config: Config):
     for k, (a, b) in enumerate(lifetimes.bounds):
         if k < last - MAX_JUDGED_LIFETIMES:
             continue  # not judged: older than the replicates the pipeline looks at
-        lt_bins = bins if k == last else bin_series(series, config.max_bins, a, b)
-        lt_period = period if period is not None and \
-            period.bins * lt_bins.width <= (b - a) / 2 else None
-        if lt_period is not None and lt_bins.width != bins.width:
-            per_cycle = max(1, int(round(period.seconds / lt_bins.width)))
-            if period.calendar:
-                lt_bins = bin_series(series, config.max_bins, a, b,
-                                     width=period.seconds / per_cycle)
-            lt_period = Period(period.seconds, per_cycle, period.strength, period.calendar)
-        fl = floor_points(lt_bins, lt_period, lifetimes.cycle)
+        _, _, fl = lifetime_floor(series, (a, b), config, period, bins.width, lifetimes.cycle,
+                                  completed=k != last, bins=bins if k == last else None)
         ts.append(fl.t)
         ys.append(fl.y)
         ks.append(np.full(fl.t.shape[0], k, dtype=np.int64))

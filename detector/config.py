@@ -27,12 +27,15 @@ class Config:
     max_bins : int
         Each lifetime is summarised in at most this many time bins. Default 720.
     completed_max_bins : int
-        A completed lifetime (one that ended with a restart) is summarised in at
-        most this many time bins (and never more than ``max_bins``). It is judged
-        as a replicate of the current lifetime, whose onset and time to the limit
-        need the finer grid; its own verdict needs its shape. Default 180 (a
-        quarter of ``max_bins``): a week of restart loops judges five lifetimes,
-        and the statistics of each cost as the square of its floor points.
+        A completed lifetime (one that ended with a restart) is summarised in
+        this many time bins (never more than ``max_bins``; a few more when a day
+        or a week must span a whole number of them). It is judged as a replicate
+        of the current lifetime, whose onset and time to the limit need the finer
+        grid; its own verdict needs its shape. The level the current lifetime
+        must exceed to be more than a recovery is still read on the finer grid.
+        Default 180 (a quarter of ``max_bins``): a week of restart loops judges
+        five lifetimes, and the statistics of each cost as the square of its
+        floor points.
     alpha : float
         Significance level of the autocorrelation-corrected Mann-Kendall test
         on the floor of the growth regime. Default 0.001.

@@ -19,7 +19,7 @@ import json
 import math
 import struct
 from collections import deque
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Iterable
 
 import numpy as np
@@ -88,6 +88,16 @@ class _Band:
             self.s1 -= old
             self.s2 -= old * old
         return hit
+
+
+def _config_from_state(saved: dict) -> Config:
+    """The :class:`Config` a state holds: known thresholds only (a newer detector may have
+    written more), the others at their defaults; a value out of range is an InputError."""
+    known = {f.name for f in fields(Config)}
+    try:
+        return Config(**{k: v for k, v in saved.items() if k in known})
+    except ValueError as exc:
+        raise InputError(f"detector state has a bad threshold: {exc}", source="state") from None
 
 
 class OnlineDetector:
@@ -411,10 +421,15 @@ class OnlineDetector:
     def from_state(cls, state: bytes) -> "OnlineDetector":
         """Restore a detector from :meth:`to_state` bytes.
 
+        Thresholds the state does not hold (written before they existed) take
+        their defaults; thresholds this detector does not know (written by a
+        newer one) are left out, so a rollback keeps its alert history.
+
         Raises
         ------
         InputError
-            Not a detector state, an unknown version, or truncated.
+            Not a detector state, an unknown version, truncated, or a
+            threshold out of range.
         """
         if not isinstance(state, (bytes, bytearray)) or not state.startswith(STATE_MAGIC):
             raise InputError("not a detector state (bad magic bytes)", source="state")
@@ -434,7 +449,7 @@ class OnlineDetector:
         arrays = state[start + length:]
         if len(arrays) != 16 * n:
             raise InputError("truncated detector state (samples)", source="state")
-        det = cls(meta["limit"], Config(**meta["config"]), history=meta["history"],
+        det = cls(meta["limit"], _config_from_state(meta["config"]), history=meta["history"],
                   max_samples=meta["max_samples"], cadence=meta["cadence"],
                   clear_score=meta["clear_score"], band_window=meta["band"]["window"],
                   band_k=meta["band"]["k"], series_id=meta["series_id"])

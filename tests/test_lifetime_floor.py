@@ -96,6 +96,17 @@ def test_a_lifetime_sees_the_period_when_it_spans_two_of_them():
     assert period is not None and period.seconds == 86400.0
     assert period.bins == round(86400.0 / bins.width)
     assert floor.y.size >= 3
+    # exactly two days: the day fits twice (the old test, 103 bins of the current grid
+    # times this lifetime's 960 s bins, said it did not)
+    _, period, _ = lifetime_floor(series, (a, a + 2 * 86400), cfg, day, width, None,
+                                  completed=True)
+    assert period is not None
+    # 2.7 days: 180 bins would be 1,296 s wide, 66.7 to a day; a calendar period re-bins
+    # the lifetime to a whole number of bins a day, as the current lifetime is
+    bins, period, _ = lifetime_floor(series, (a, a + 2.7 * 86400), cfg, day, width, None,
+                                     completed=True)
+    assert period.bins == 67
+    assert bins.width * period.bins == pytest.approx(86400.0, rel=1e-12)
     # a day and a half does not span two of them
     _, period, _ = lifetime_floor(series, (a, a + 1.5 * 86400), cfg, day, width, None,
                                   completed=True)
@@ -114,3 +125,32 @@ def test_the_current_lifetime_keeps_its_own_bins():
     assert got is bins and period is None
     coarse, _, _ = lifetime_floor(series, bounds, cfg, None, bins.width, None, completed=True)
     assert len(coarse) == cfg.completed_max_bins and len(bins) == cfg.max_bins
+
+
+def test_the_level_to_exceed_is_read_on_the_current_grid(monkeypatch):
+    """The last healthy completed lifetime sets the level the current one must exceed
+    (``reference_high``, the 90th percentile of its floor). The current floor is on the
+    fine grid, and a floor of wider bins sits lower, so the level is read on the fine
+    grid too, not on the coarse floor the completed lifetime was judged on."""
+    g = generate("scheduled_restarts", seed=6, interval=15.0, duration=40320 * 15.0)
+    calls = []
+    judge_lifetime = pipeline.judge_lifetime
+
+    def recording(floor, **kw):
+        calls.append((kw["bounds"], floor, kw.get("reference_high")))
+        return judge_lifetime(floor, **kw)
+
+    monkeypatch.setattr(pipeline, "judge_lifetime", recording)
+    detector.analyze(g.values, g.timestamps, limit=g.limit)
+    *completed, (_, _, reference) = calls
+    assert reference is not None
+    series = Series.from_arrays(g.values, g.timestamps, id="restarts")
+    cfg = Config()
+    current_bins = bin_series(series, cfg.max_bins, *calls[-1][0])
+    fine = {b: float(np.percentile(lifetime_floor(series, b, cfg, None, current_bins.width,
+                                                  None, completed=False)[2].y, 90))
+            for b, _, _ in completed}
+    coarse = {b: float(np.percentile(fl.y, 90)) for b, fl, _ in completed}
+    match = [b for b in fine if fine[b] == reference]
+    assert match, "the level is none of the completed lifetimes' fine floors"
+    assert coarse[match[-1]] < reference

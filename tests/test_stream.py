@@ -85,6 +85,37 @@ def test_state_errors():
         OnlineDetector.from_state(det.to_state()[:-8])
 
 
+def _with_config(state: bytes, change) -> bytes:
+    """``state`` with its saved thresholds edited by ``change(dict)``."""
+    import json
+    import struct
+
+    head = 7
+    version, length = struct.unpack_from("<HI", state, head)
+    meta = json.loads(state[head + 6:head + 6 + length])
+    change(meta["config"])
+    body = json.dumps(meta).encode()
+    return state[:head] + struct.pack("<HI", version, len(body)) + body + \
+        state[head + 6 + length:]
+
+
+def test_state_thresholds_from_other_versions():
+    """A state written before a threshold existed restores it at its default; one written
+    by a newer detector with a threshold this one does not know restores without it; a
+    threshold out of range is an InputError naming it."""
+    det = OnlineDetector(series_id="web-1")
+    det.update_many(1.7e9 + np.arange(0, 3600.0, 15.0), np.linspace(5e8, 6e8, 240))
+    state = det.to_state()
+    older = OnlineDetector.from_state(
+        _with_config(state, lambda c: c.pop("completed_max_bins")))
+    assert older.config == det.config and older.report == det.report
+    newer = OnlineDetector.from_state(
+        _with_config(state, lambda c: c.update(a_threshold_from_the_future=1.0)))
+    assert newer.config == det.config and len(newer) == len(det)
+    with pytest.raises(InputError, match="bad threshold: Config.max_bins must be >= 16"):
+        OnlineDetector.from_state(_with_config(state, lambda c: c.update(max_bins=3)))
+
+
 def test_events_with_hysteresis():
     """A leak that is fixed: one start event, one stop event, nothing in between."""
     rng = np.random.default_rng(1)

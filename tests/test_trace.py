@@ -125,18 +125,20 @@ def test_the_trace_matches_what_the_pipeline_judged(demo_traces):
 
 
 def _floors_the_pipeline_used(series, limit, monkeypatch):
-    """The Floor of every lifetime as the pipeline computed it (recorded as it runs)."""
+    """The Floor of every lifetime as the pipeline judged it (recorded as it runs; the
+    pipeline also makes a fine floor of one completed lifetime for the level the current
+    one must exceed, which is not a judged floor)."""
     import detector.analysis.pipeline as pipeline
 
     seen = []
-    real = pipeline.floor_points
+    real = pipeline.judge_lifetime
 
-    def recording(*args, **kwargs):
-        seen.append(real(*args, **kwargs))
-        return seen[-1]
+    def recording(floor, **kwargs):
+        seen.append(floor)
+        return real(floor, **kwargs)
 
     with monkeypatch.context() as m:
-        m.setattr(pipeline, "floor_points", recording)
+        m.setattr(pipeline, "judge_lifetime", recording)
         rep = detector.analyze(series, limit=limit)
     return rep, seen
 

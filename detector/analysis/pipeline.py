@@ -293,7 +293,7 @@ def _judge_lifetimes(lifetimes: Lifetimes, clean: Series, t_ok: np.ndarray,
     # lifetime is judged when it is as long as growth must last, or (in a loop of short
     # lives) at least half as long as the usual lifetime
     completed, floors = [], []
-    reference = None
+    reference, healthy = None, None
     lives = [b[1] - b[0] for b in lifetimes.bounds[:-1]]
     judged_from = min(min_duration, 0.5 * float(np.median(lives))) if lives else 0.0
     # every completed lifetime long enough to judge, judged or not: they give the clock of
@@ -328,8 +328,14 @@ def _judge_lifetimes(lifetimes: Lifetimes, clean: Series, t_ok: np.ndarray,
         settled = not verdict.regime.found or verdict.holds("warmup") or \
             verdict.holds("resolved_leak")
         # the last healthy lifetime sets the level the current one must exceed
-        reference = float(np.percentile(fl.y, 90)) if (
+        healthy = bounds if (
             judged and settled and not verdict.leak and fl.y.size >= 3) else None
+    if healthy is not None:
+        # read on the current lifetime's grid: a floor of wider bins sits lower (the
+        # lowest sample of more samples), and the current floor is compared with it
+        fine = lifetime_floor(clean, healthy, config, period, bins.width, lifetimes.cycle,
+                              completed=False)[2]
+        reference = float(np.percentile(fine.y, 90))
     current = judge_one(current_bounds, current_prepared, reference_high=reference)
     floor = current_prepared[2]
     # the first long lifetime began with the window (or a short one), not with a restart

@@ -25,7 +25,8 @@ class Config:
         Treat negative values as missing (memory and counts cannot be
         negative; exporters write -1 for "unavailable"). Default True.
     max_bins : int
-        Each lifetime is summarised in at most this many time bins. Default 720.
+        The current lifetime is summarised in at most this many time bins (a
+        completed one in ``completed_max_bins``). Default 720.
     completed_max_bins : int
         A completed lifetime (one that ended with a restart) is summarised in
         this many time bins (never more than ``max_bins``; a few more when a day

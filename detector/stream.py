@@ -93,6 +93,8 @@ class _Band:
 def _config_from_state(saved: dict) -> Config:
     """The :class:`Config` a state holds: known thresholds only (a newer detector may have
     written more), the others at their defaults; a value out of range is an InputError."""
+    if not isinstance(saved, dict):
+        raise InputError("corrupt detector state (thresholds)", source="state")
     known = {f.name for f in fields(Config)}
     try:
         return Config(**{k: v for k, v in saved.items() if k in known})

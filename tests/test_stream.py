@@ -85,18 +85,23 @@ def test_state_errors():
         OnlineDetector.from_state(det.to_state()[:-8])
 
 
-def _with_config(state: bytes, change) -> bytes:
-    """``state`` with its saved thresholds edited by ``change(dict)``."""
+def _with_meta(state: bytes, change) -> bytes:
+    """``state`` with its JSON header edited by ``change(dict)``."""
     import json
     import struct
 
     head = 7
     version, length = struct.unpack_from("<HI", state, head)
     meta = json.loads(state[head + 6:head + 6 + length])
-    change(meta["config"])
+    change(meta)
     body = json.dumps(meta).encode()
     return state[:head] + struct.pack("<HI", version, len(body)) + body + \
         state[head + 6 + length:]
+
+
+def _with_config(state: bytes, change) -> bytes:
+    """``state`` with its saved thresholds edited by ``change(dict)``."""
+    return _with_meta(state, lambda meta: change(meta["config"]))
 
 
 def test_state_thresholds_from_other_versions():
@@ -114,6 +119,10 @@ def test_state_thresholds_from_other_versions():
     assert newer.config == det.config and len(newer) == len(det)
     with pytest.raises(InputError, match="bad threshold: Config.max_bins must be >= 16"):
         OnlineDetector.from_state(_with_config(state, lambda c: c.update(max_bins=3)))
+    meta_only = _with_config(state, lambda c: c.clear())
+    assert OnlineDetector.from_state(meta_only).config == det.config  # every default
+    with pytest.raises(InputError, match="corrupt detector state"):
+        OnlineDetector.from_state(_with_meta(state, lambda m: m.update(config=[1, 2])))
 
 
 def test_events_with_hysteresis():

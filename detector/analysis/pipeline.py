@@ -206,6 +206,34 @@ def judge(series: Series, *, limit: float | None, config: Config, timed: bool = 
                             config=config)
 
 
+def current_bins(series: Series, bounds: tuple[float, float], config: Config
+                 ) -> tuple[Bins, Period | None]:
+    """The current lifetime's bins (at most ``Config.max_bins``) and the window's
+    dominant period, found on them.
+
+    Parameters
+    ----------
+    series : Series
+        The whole series (value units, e.g. bytes).
+    bounds : (float, float)
+        First and last unix seconds of the current lifetime.
+    config : Config
+
+    Returns
+    -------
+    (Bins, Period or None)
+        For a day or a week the bins are re-made so the period spans a whole number of
+        them, or the phases drift from cycle to cycle.
+    """
+    bins = bin_series(series, config.max_bins, *bounds)
+    period = find_period(bins.mean, bins.width, config)
+    if period is not None and period.calendar:
+        per_cycle = max(2, int(round(period.seconds / bins.width)))
+        bins = bin_series(series, config.max_bins, *bounds, width=period.seconds / per_cycle)
+        period = Period(period.seconds, per_cycle, period.strength, calendar=True)
+    return bins, period
+
+
 def lifetime_floor(series: Series, bounds: tuple[float, float], config: Config,
                    period: Period | None, period_width: float, cycle: float | None, *,
                    completed: bool, bins: Bins | None = None
@@ -258,15 +286,7 @@ def _judge_lifetimes(lifetimes: Lifetimes, clean: Series, t_ok: np.ndarray,
     (:func:`.replicates.loop_possible`)."""
     window = float(t_ok[-1] - t_ok[0])
     current_bounds = lifetimes.bounds[-1]
-    bins = bin_series(clean, config.max_bins, *current_bounds)
-    period = find_period(bins.mean, bins.width, config)
-    if period is not None and period.calendar:
-        # a day or a week is exactly that long: re-bin so it spans a whole number of
-        # bins, or the phases drift from cycle to cycle
-        per_cycle = max(2, int(round(period.seconds / bins.width)))
-        bins = bin_series(clean, config.max_bins, *current_bounds,
-                          width=period.seconds / per_cycle)
-        period = Period(period.seconds, per_cycle, period.strength, calendar=True)
+    bins, period = current_bins(clean, current_bounds, config)
     period_s = period.seconds if period else None
     if lifetimes.cycle is not None and (period_s is None or period_s < 0.9 * DAY):
         period_s = lifetimes.cycle  # a sawtooth's own cycle, measured from its drops

@@ -23,10 +23,8 @@ import numpy as np
 from ..config import Config
 from ..report import Report
 from ..series import Series
-from .floor import floor_points
 from .regularise import bin_series
 from .restarts import find_lifetimes
-from .seasonality import Period, find_period
 
 #: Default number of time columns the samples are reduced to (about one per pixel).
 COLUMNS = 800
@@ -223,15 +221,9 @@ def _floors(series: Series, lifetimes, config: Config):
     """Floor points of every lifetime the pipeline judges (the current one and the
     :data:`.pipeline.MAX_JUDGED_LIFETIMES` completed ones before it), found as
     :func:`.pipeline.judge` finds them (:func:`.pipeline.lifetime_floor`)."""
-    from .pipeline import MAX_JUDGED_LIFETIMES, lifetime_floor
+    from .pipeline import MAX_JUDGED_LIFETIMES, current_bins, lifetime_floor
 
-    bins = bin_series(series, config.max_bins, *lifetimes.bounds[-1])
-    period = find_period(bins.mean, bins.width, config)
-    if period is not None and period.calendar:
-        per_cycle = max(2, int(round(period.seconds / bins.width)))
-        bins = bin_series(series, config.max_bins, *lifetimes.bounds[-1],
-                          width=period.seconds / per_cycle)
-        period = Period(period.seconds, per_cycle, period.strength, calendar=True)
+    bins, period = current_bins(series, lifetimes.bounds[-1], config)
     ts, ys, ks, method = [], [], [], ""
     last = len(lifetimes.bounds) - 1
     for k, (a, b) in enumerate(lifetimes.bounds):

@@ -60,7 +60,7 @@ def at_least(name: str, value: float, threshold: float, what: str) -> Check:
     """A check that holds when ``value >= threshold`` (``what`` describes the numbers)."""
     ok = bool(value >= threshold) if math.isfinite(value) else value > 0
     return Check(name, ok, float(value), float(threshold),
-                 f"{what}: {_fmt(value)} {'>=' if ok else '<'} {_fmt(threshold)}")
+                 f"{what}: {format_value(value)} {'>=' if ok else '<'} {format_value(threshold)}")
 
 
 def log_ratio(value: float, threshold: float) -> float:
@@ -79,7 +79,9 @@ def _finite(x):
     return x if math.isfinite(x) else None
 
 
-def _fmt(x: float) -> str:
+def format_value(x: float) -> str:
+    """A number as the checks' reasons write it (3 significant digits, or a whole number
+    from 100 to 1e5)."""
     if not math.isfinite(x):
         return str(x)
     if x != 0 and (abs(x) >= 1e5 or abs(x) < 1e-3):

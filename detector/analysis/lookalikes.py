@@ -60,6 +60,10 @@ def warmup(regime: Regime, config: Config) -> Check:
                      f"{slows}; but the 90th percentile of the regime's last fifth tops the "
                      f"rest's by {high:.0%} of the growth (a warm-up's end, by less than "
                      f"{config.warmup_new_high:.0%}): it still sets new highs")
+    if matched and high is not None:
+        slows += (f"; the 90th percentile of the regime's last fifth tops the rest's by "
+                  f"{high:.0%} of the growth (less than {config.warmup_new_high:.0%}: no "
+                  f"new high)")
     return Check("warmup", matched, late, config.warmup_late_share, slows)
 
 

@@ -28,6 +28,7 @@ from ..kernels import order
 from ..report import Report
 from ..series import Series, _build
 from . import lookalikes
+from .checks import format_value
 from .floor import Floor, floor_points
 from .regularise import Bins, bin_series
 from .replicates import judge_replicates, loop_onset, loop_possible
@@ -422,8 +423,14 @@ def _judge_lifetimes(lifetimes: Lifetimes, clean: Series, t_ok: np.ndarray,
                               [float(c) for c in current.regime.changepoints]))
     deciding = reps.restart_loop if restart_loop else (
         reps.batch_work if current.leak and reps.batch_work.holds else current.deciding)
+    # the floor's long-run trend, when it was worked out and set aside while the local
+    # climb decided: what explained it away is part of why the series is no leak
+    aside = current.other if (
+        not leak and deciding is current.deciding and current.regime.kind != "trend"
+        and current.other is not None and current.other.regime.found) else None
     evidence.update({
-        "decision": _decision_text(leak, pattern, deciding, current),
+        "decision": _decision_text(leak, pattern, deciding, aside),
+        "long_run_trend": None if aside is None else _set_aside(aside),
         "growth": [c.to_dict() for c in current.growth],
         "lookalikes": [c.to_dict() | {"role": "veto"} for c in current.vetoes]
         + [reps.batch_work.to_dict() | {"role": "veto"}]
@@ -460,12 +467,37 @@ def _judge_lifetimes(lifetimes: Lifetimes, clean: Series, t_ok: np.ndarray,
                   period=period_s, time_to_limit=ttl, evidence=evidence)
 
 
-def _decision_text(leak: bool, pattern: str, deciding, current) -> str:
-    """One sentence: the verdict and the check that decided it."""
-    if deciding is None:
-        return f"{'leak' if leak else 'no leak'} ({pattern}): no growth regime in the floor"
+def _set_aside(trend) -> dict:
+    """The long-run trend a no-leak verdict set aside: where it began (unix seconds), its
+    growth (value units, and as a share of the lifetime's level), duration (seconds) and
+    slope (value units a second), and the check that decided against it (its name and
+    sentence)."""
+    r, deciding, relative = trend.regime, trend.deciding, trend.check("relative_growth")
+    return {"onset": float(r.onset), "growth": float(r.growth),
+            "relative_growth": None if relative is None else relative.value,
+            "duration": float(r.duration), "slope": float(r.slope),
+            "decided_by": deciding.name, "reason": deciding.reason}
+
+
+def _check_sentence(deciding) -> str:
+    """'look-alike warmup (matched): <reason>' or 'check above_noise (fails): <reason>'."""
     kind = "look-alike" if deciding.name in lookalikes.VETOES else "check"
     state = "matched" if deciding.holds and kind == "look-alike" else (
         "holds" if deciding.holds else "fails")
-    return f"{'leak' if leak else 'no leak'} ({pattern}): decided by {kind} " \
-           f"{deciding.name} ({state}): {deciding.reason}"
+    return f"{kind} {deciding.name} ({state}): {deciding.reason}"
+
+
+def _decision_text(leak: bool, pattern: str, deciding, aside=None) -> str:
+    """One sentence: the verdict and the check that decided it, and with ``aside`` (the
+    long-run trend a no-leak verdict set aside) the check that decided against that."""
+    head = f"{'leak' if leak else 'no leak'} ({pattern}): "
+    if aside is None:
+        return head + ("no growth regime in the floor" if deciding is None else
+                       f"decided by {_check_sentence(deciding)}")
+    r = aside.regime
+    trend = f"the floor's long-run trend (a rise of {format_value(r.growth)} over " \
+            f"{format_value(r.duration / 3600.0)} h) was set aside by " \
+            f"{_check_sentence(aside.deciding)}"
+    if deciding is None:
+        return head + f"no growth regime in the floor's recent climb, and {trend}"
+    return head + f"decided by {_check_sentence(deciding)}; {trend}"

@@ -253,4 +253,11 @@ def benign_pattern(current: LifetimeVerdict, *, completed_leaked: bool, restarts
         return "periodic"
     if current.shape == "level_shift":
         return "level_shift"
+    # the recent floor is level, but a longer rise of it was judged and explained away:
+    # the look-alike that explained it names the pattern
+    trend = current.other
+    if current.regime.kind != "trend" and trend is not None and trend.regime.found \
+            and trend.deciding is not None and trend.deciding.holds \
+            and trend.deciding.name in lookalikes.VETOES:
+        return trend.deciding.name
     return "stable"

@@ -29,6 +29,15 @@ CRITERIA = {
     "new_high": "the floor only climbs back to a level it held before",
 }
 
+#: Why a longer rise of the floor was set aside (``evidence.long_run_trend``), by the
+#: look-alike that matched it; a growth check that failed reads as in CRITERIA.
+SET_ASIDE = {
+    "warmup": "it slows down to a plateau, as a warm-up does",
+    "recovery": "it only climbs back to a level the floor held before",
+    "level_shift": "it is a step between two flat levels",
+    "resolved_leak": "it stopped: the floor has been flat since",
+}
+
 #: Why a pattern that is not a leak looks like one, and why it is not.
 LOOKALIKES = {
     "stable": "No sustained growth: the floor stays level.",
@@ -267,4 +276,21 @@ def _lookalike_sentences(fields, ev) -> list[str]:
                 text = text.replace(": the floor is flat since", "")
             reasons.append(text)
         out.append("Growth was found, but " + "; ".join(reasons) + ".")
+    out += _set_aside_sentences(ev)
     return out
+
+
+def _set_aside_sentences(ev) -> list[str]:
+    """A longer rise of the floor that was judged and set aside (``long_run_trend``)."""
+    trend = ev.get("long_run_trend")
+    if not isinstance(trend, Mapping):
+        return []
+    name = str(trend.get("decided_by") or "")
+    why = SET_ASIDE.get(name) or CRITERIA.get(name)
+    if why is None:
+        return []
+    rel, dur, onset = (_num(trend.get(k)) for k in ("relative_growth", "duration", "onset"))
+    rise = "".join([f" by {rel:.0%} of its level" if rel is not None else "",
+                    f" over {human_duration(dur)}" if dur is not None else "",
+                    f" from {human_time(onset)}" if onset is not None else ""])
+    return [f"Over a longer stretch the floor rose{rise}, but {why}."]

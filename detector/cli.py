@@ -432,6 +432,11 @@ def evaluate(
     split: Optional[str] = typer.Option(None, "--split",
                                         help="injected: only the dev or the holdout half of "
                                              "the backgrounds (default both, reported apart)."),
+    known_restarts: bool = typer.Option(False, "--known-restarts",
+                                        help="injected: give our detector the restart times "
+                                             "(a restart loop's kills; none elsewhere), as a "
+                                             "caller reading a restart counter would; the "
+                                             "baselines have no such input."),
     data_dir: Optional[Path] = typer.Option(None, "--data-dir",
                                             help="The shared/datasets folder (real sets)."),
     fmt: Format = typer.Option(Format.table, "--format", "-f",
@@ -453,11 +458,15 @@ def evaluate(
             runner.detector_function(name)
         if split is not None and dataset != "injected":
             raise InputError("--split applies to --dataset injected only", source="--split")
+        if known_restarts and dataset != "injected":
+            raise InputError("--known-restarts applies to --dataset injected only",
+                             source="--known-restarts")
         bar = _EvalProgress()
         if dataset == "injected":
             with bar:
                 report, items, outcomes = runner.injected_report(
-                    names, seed, data_dir, split=split, progress=bar.injected())
+                    names, seed, data_dir, split=split, known_restarts=known_restarts,
+                    progress=bar.injected())
         elif dataset == "synthetic":
             items = runner.synthetic_items(n_series, seed)
             label = f"synthetic (seed {seed})"

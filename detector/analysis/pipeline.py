@@ -32,7 +32,7 @@ from .checks import format_value
 from .floor import Floor, floor_points
 from .regularise import Bins, bin_series
 from .replicates import judge_replicates, loop_onset, loop_possible
-from .restarts import Lifetimes, find_lifetimes, floor_peaks, process_exit
+from .restarts import Lifetimes, find_lifetimes, floor_peaks, given_lifetimes, process_exit
 from .seasonality import DAY, Period, find_period
 from .verdict import benign_pattern, judge_lifetime, leak_pattern
 
@@ -46,8 +46,8 @@ from .verdict import benign_pattern, judge_lifetime, leak_pattern
 MAX_JUDGED_LIFETIMES = 4
 
 
-def analyze(values, timestamps=None, *, limit=None, config: Config | None = None,
-            series_id: str = "series") -> Report:
+def analyze(values, timestamps=None, *, limit=None, restarts=None,
+            config: Config | None = None, series_id: str = "series") -> Report:
     """Decide whether a memory series is leaking, and say why.
 
     Parameters
@@ -63,6 +63,14 @@ def analyze(values, timestamps=None, *, limit=None, config: Config | None = None
         Memory limit in the unit of ``values`` (a scalar, or an array aligned
         with ``values``; its last finite positive value is used), for
         ``time_to_limit``.
+    restarts : array_like, optional
+        When the process restarted, if you know (a restart counter, a process start
+        time, a deploy log): times in the units ``timestamps`` may take (unix seconds,
+        ms, µs or ns, ``datetime64``). The series is split into lifetimes there and
+        only there: a drop at another time is not a restart, and one at a given time
+        is, wherever memory lands. An empty list says there was no restart. Default
+        None: restarts are found from the drops (sharp, and back to about where the
+        lifetime began). Times outside the series are left out.
     config : Config, optional
         Thresholds; default ``Config()``.
     series_id : str
@@ -90,7 +98,25 @@ def analyze(values, timestamps=None, *, limit=None, config: Config | None = None
     else:
         series = Series.from_arrays(values, timestamps, id=series_id)
     return judge(series, limit=_last_limit(limit, series), config=config,
-                 timed=timestamps is not None or is_pandas or isinstance(values, Series))
+                 timed=timestamps is not None or is_pandas or isinstance(values, Series),
+                 restarts=_restart_times(restarts, series))
+
+
+def _restart_times(restarts, series: Series) -> np.ndarray | None:
+    if restarts is None:
+        return None
+    from ..timestamps import to_unix_seconds
+
+    try:
+        times = to_unix_seconds(np.atleast_1d(np.asarray(restarts)) if np.ndim(restarts) == 0
+                                else restarts)
+    except (ValueError, TypeError) as exc:
+        raise InputError(f"restarts: {exc}", source=series.id) from None
+    bad = np.flatnonzero(~np.isfinite(times))
+    if bad.size:
+        raise InputError(f"restarts: time {restarts[int(bad[0])]!r} at position "
+                         f"{int(bad[0])} is missing or not finite", source=series.id)
+    return times
 
 
 def _last_limit(limit, series: Series) -> float | None:
@@ -165,8 +191,10 @@ def _score(margin: float, config: Config) -> float:
     return float(1.0 / (1.0 + math.exp(-config.score_steepness * max(-20.0, min(20.0, margin)))))
 
 
-def judge(series: Series, *, limit: float | None, config: Config, timed: bool = True) -> Report:
-    """Judge a validated series (see :func:`analyze`)."""
+def judge(series: Series, *, limit: float | None, config: Config, timed: bool = True,
+          restarts: np.ndarray | None = None) -> Report:
+    """Judge a validated series (see :func:`analyze`); ``restarts``: unix seconds of the
+    restarts the caller knows of (None: found from the drops)."""
     malloc.tune()  # once per process: reuse the pages of freed arrays (see detector.malloc)
     evidence: dict = {"input": series.meta.to_dict(), "notes": series.meta.notes()}
     clean, n_neg = _clean(series, config)
@@ -190,7 +218,15 @@ def judge(series: Series, *, limit: float | None, config: Config, timed: bool = 
         t_ok, v_ok = clean.timestamps, clean.values
     else:
         t_ok, v_ok = clean.timestamps[ok], clean.values[ok]
-    lifetimes = find_lifetimes(t_ok, v_ok, config)
+    if restarts is not None:
+        lifetimes = given_lifetimes(t_ok, v_ok, restarts, config)
+        inside = lifetimes.restarts.size
+        evidence["notes"].append(
+            f"restarts given: {inside} inside the window; the series is split there and "
+            "only there" if inside else
+            "restarts given: none inside the window; no drop is taken for a restart")
+    else:
+        lifetimes = find_lifetimes(t_ok, v_ok, config)
     if lifetimes.loop_reading is not None:
         # the GC floor read point by point: kept only when its lifetimes make a loop
         loop = _judge_lifetimes(lifetimes.loop_reading, clean, t_ok, v_ok,
@@ -452,7 +488,8 @@ def _judge_lifetimes(lifetimes: Lifetimes, clean: Series, t_ok: np.ndarray,
                       "judged": [{"start": v.bounds[0], "end": v.bounds[1], "leak": v.leak,
                                   "decided_by": None if v.deciding is None else
                                   v.deciding.reason} for v in completed],
-                      "partial_drops": lifetimes.rejected},
+                      "partial_drops": lifetimes.rejected,
+                      "restarts_from": lifetimes.source},
         "limit": limit, "revealed_limit": revealed,
         "time_to_limit_interval": ttl_interval,
     })

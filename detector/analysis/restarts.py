@@ -51,6 +51,9 @@ class Lifetimes:
         cycle itself, when the reading finds no restarts or the same ones, when its own
         drops recur like a GC cycle, or when a lifetime of it falls inside by half of its
         restarts' median drop or more (:func:`_clean_lives`).
+    source : str
+        ``"drops"`` when the restarts were found from the drops, ``"given"`` when the
+        caller gave them (:func:`given_lifetimes`).
     """
 
     restarts: np.ndarray
@@ -60,6 +63,7 @@ class Lifetimes:
     cycle: float | None = None
     rejected: int = 0
     loop_reading: "Lifetimes | None" = None
+    source: str = "drops"
 
 
 #: Fewest drops that can make a garbage collector's sawtooth (fewer are restarts).
@@ -346,3 +350,68 @@ def _run_starts(keys: np.ndarray) -> np.ndarray:
     """Index of the first element of each run of equal values of ``keys`` (1-D, not
     empty): where the cells of samples in time order begin."""
     return np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+
+
+#: A restart time given by the caller is moved to the sharpest fall within this many
+#: samples of it: a restart counter or a process start time is scraped apart from the
+#: memory samples, a sample or two early or late.
+GIVEN_RESTART_SLACK = 2
+
+
+def given_lifetimes(t: np.ndarray, v: np.ndarray, restarts: np.ndarray,
+                    config: Config, *, snap: bool = True) -> Lifetimes:
+    """Lifetimes split at restarts the caller knows of (a restart counter, a process
+    start time, a deploy log), not at drops: a drop elsewhere is not a restart, however
+    deep, and a restart is one even when memory lands above where the lifetime began.
+
+    Parameters
+    ----------
+    t, v : numpy.ndarray
+        Valid samples, as :func:`find_lifetimes` takes them.
+    restarts : numpy.ndarray
+        Unix seconds of the restarts, any order; those at or before the first sample or
+        after the last are outside the window and left out. Each starts a new lifetime at
+        the first sample at or after it, moved to the sample after the sharpest fall
+        within :data:`GIVEN_RESTART_SLACK` samples of that one when that fall stands out
+        of the noise as a restart's must (``Config.restart_drop_sigma`` sigmas of the
+        sample-to-sample differences).
+    config : Config
+    snap : bool
+        Move each restart to the fall near it (default); False takes the first sample at
+        or after each as it is (restarts placed already: a report's, for its plot).
+
+    Returns
+    -------
+    Lifetimes
+        With the GC cycle (``fast_drops``, ``cycle``) that :func:`find_lifetimes`
+        finds, and as ``rejected`` the drops it took for restarts (or rejected) away
+        from the given ones; no ``loop_reading``.
+    """
+    n = t.shape[0]
+    found = find_lifetimes(t, v, config)
+    # a fall a restart time is moved to must stand out of the noise as a restart's does
+    sigma = 1.4826 * order.mad(np.diff(v)) / np.sqrt(2.0) if n > 2 else 0.0
+    firsts = set()
+    for r in np.asarray(restarts, dtype=float):
+        if not t[0] < r <= t[-1]:
+            continue
+        i = int(np.searchsorted(t, r, side="left"))
+        if not snap:
+            firsts.add(i)
+            continue
+        lo, hi = max(1, i - GIVEN_RESTART_SLACK), min(n - 1, i + GIVEN_RESTART_SLACK)
+        falls = v[lo - 1:hi] - v[lo:hi + 1]  # falls[k]: from sample lo-1+k to lo+k
+        k = int(np.argmax(falls))
+        firsts.add(lo + k if falls[k] > config.restart_drop_sigma * sigma else i)
+    starts = np.array(sorted(firsts), dtype=np.int64)
+    given_at = t[starts] if starts.size else np.empty(0)
+    # drops taken for restarts (or rejected as such) that are not near a given restart
+    slack = GIVEN_RESTART_SLACK * (float(np.median(np.diff(t))) if n > 1 else 0.0)
+    elsewhere = sum(1 for r in found.restarts
+                    if not np.any(np.abs(given_at - r) <= slack)) if found.cycle is None else 0
+    edges = np.concatenate(([0], starts, [n]))
+    bounds = [(float(t[a]), float(t[b - 1])) for a, b in zip(edges[:-1], edges[1:])]
+    peaks = np.array([float(v[a:b].max()) for a, b in zip(edges[:-1], edges[1:])])
+    return Lifetimes(given_at.astype(float), bounds, peaks, fast_drops=found.fast_drops,
+                     cycle=found.cycle, rejected=found.rejected + elsewhere,
+                     source="given")

@@ -24,7 +24,7 @@ from ..config import Config
 from ..report import Report
 from ..series import Series
 from .regularise import bin_series
-from .restarts import find_lifetimes
+from .restarts import find_lifetimes, given_lifetimes
 
 #: Default number of time columns the samples are reduced to (about one per pixel).
 COLUMNS = 800
@@ -167,8 +167,15 @@ def trace(series: Series, report: Report | Mapping[str, Any], config: Config | N
         config = config.replace(process_exit=True)  # judged as a test run
     series, _ = without_exit(series, config)  # the samples after the exit were not judged
     ok = np.isfinite(series.values)
-    lifetimes = find_lifetimes(series.timestamps[ok], series.values[ok], config)
     judged = evidence.get("lifetimes")
+    given = judged.get("restarts") if isinstance(judged, Mapping) and \
+        judged.get("restarts_from") == "given" else None
+    if isinstance(given, (list, tuple)) and all(_number(r) is not None for r in given):
+        # the restarts the caller gave (where the report's lifetimes begin, as judged)
+        lifetimes = given_lifetimes(series.timestamps[ok], series.values[ok],
+                                    np.array(given, dtype=float), config, snap=False)
+    else:
+        lifetimes = find_lifetimes(series.timestamps[ok], series.values[ok], config)
     if isinstance(judged, Mapping) and judged.get("floor_reading") == "point_by_point" \
             and lifetimes.loop_reading is not None:
         lifetimes = lifetimes.loop_reading  # the reading the report kept (a restart loop)

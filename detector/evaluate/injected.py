@@ -262,7 +262,8 @@ def assignments(ids: list[str], seed: int) -> dict[str, tuple[str, float]]:
             for r, bid in enumerate(row)}
 
 
-def injected_items(seed: int, data_dir: Path | None = None, split: str | None = None):
+def injected_items(seed: int, data_dir: Path | None = None, split: str | None = None, *,
+                   known_restarts: bool = False):
     """The dataset: every background plain and with one injected leak.
 
     Parameters
@@ -273,6 +274,10 @@ def injected_items(seed: int, data_dir: Path | None = None, split: str | None = 
         The ``shared/datasets`` folder (default: found as for the other real sets).
     split : {"dev", "holdout"}, optional
         Only the backgrounds of one half.
+    known_restarts : bool
+        Give every item its restart times (``Item.restarts``, unix seconds): a restart
+        loop's kills (the starts of its lives after the first), none for every other
+        series (the backgrounds' own drops are not restarts a counter would show).
 
     Returns
     -------
@@ -301,12 +306,17 @@ def injected_items(seed: int, data_dir: Path | None = None, split: str | None = 
         t = np.array(r.series.timestamps, dtype=np.float64)
         x = np.array(r.series.values, dtype=np.float64)
         meta = {"background": r.id, "source": r.source, "split": split_of(r.id)}
-        plain.append(Item(r.id, t, x, None, False, None, "plain", meta=meta))
+        none = np.empty(0) if known_restarts else None
+        plain.append(Item(r.id, t, x, None, False, None, "plain", meta=meta, restarts=none))
         shape, magnitude = plan[r.id]
         values, inj = inject(t, x, shape, magnitude, _rng(seed, r.id))
+        kills = none
+        if known_restarts and "life_start_fractions" in inj.params:
+            kills = t[0] + np.array(inj.params["life_start_fractions"][1:]) * (t[-1] - t[0])
         leaking.append(Item(f"{r.id}+{shape}@{magnitude:g}", t, values, None, True, inj.onset,
                             shape, meta={**meta, "shape": shape, "magnitude": magnitude,
-                                         "size": inj.size, "params": inj.params}))
+                                         "size": inj.size, "params": inj.params},
+                            restarts=kills))
     return plain + leaking
 
 

@@ -32,6 +32,9 @@ class Item:
     pattern: str = ""
     windows: list | None = None
     meta: dict = field(default_factory=dict)
+    #: Unix seconds of the restarts known for the series, given to our detector
+    #: (``analyze(restarts=...)``); None when unknown (the baselines never see them).
+    restarts: np.ndarray | None = None
 
 
 @dataclass
@@ -78,11 +81,12 @@ def _num(v):
     return v
 
 
-def our_detector(t, v, limit, config=None) -> BaselineResult:
-    """``detector.analyze`` as a baseline-shaped function (``config``: its thresholds)."""
+def our_detector(t, v, limit, config=None, restarts=None) -> BaselineResult:
+    """``detector.analyze`` as a baseline-shaped function (``config``: its thresholds;
+    ``restarts``: the restart times known, unix seconds)."""
     from ..analysis.pipeline import analyze
 
-    rep = analyze(v, t, limit=limit, config=config)
+    rep = analyze(v, t, limit=limit, config=config, restarts=restarts)
     return BaselineResult(rep.leak, rep.onset)
 
 
@@ -121,8 +125,11 @@ def run(items: Sequence[Item], detectors: Iterable[str] = DETECTORS, *,
         start = time.perf_counter()
         outs = []
         for item in items:
+            # the restarts known are ours to use: the baselines have no such input
+            given = {"restarts": item.restarts} if (
+                fn is our_detector and item.restarts is not None) else {}
             try:
-                r = fn(item.timestamps, item.values, item.limit)
+                r = fn(item.timestamps, item.values, item.limit, **given)
                 outs.append(Outcome(bool(r.leak), r.onset))
             except Exception as exc:  # noqa: BLE001 - one series must not stop the eval
                 outs.append(Outcome(False, None, f"{type(exc).__name__}: {exc}"))
@@ -133,9 +140,12 @@ def run(items: Sequence[Item], detectors: Iterable[str] = DETECTORS, *,
         delays = []
         for i, o in zip(items, outs):
             if i.leak and o.leak and i.onset is not None:
-                def detect(t, v, fn=fn, limit=i.limit):
-                    try:
-                        return bool(fn(t, v, limit).leak)
+                given = {"restarts": i.restarts} if (
+                    fn is our_detector and i.restarts is not None) else {}
+
+                def detect(t, v, fn=fn, limit=i.limit, given=given):
+                    try:  # (restarts after a replay's prefix are outside it: left out)
+                        return bool(fn(t, v, limit, **given).leak)
                     except Exception:  # noqa: BLE001
                         return False
                 d = metrics.replay_delay(detect, i.timestamps, i.values, i.onset,
@@ -338,7 +348,7 @@ def gallery(items, outcomes, directory: Path, *, per_detector: int = 6) -> list[
 
 
 def injected_report(names: Sequence[str], seed: int, data_dir: Path | None = None, *,
-                    split: str | None = None,
+                    split: str | None = None, known_restarts: bool = False,
                     progress: Callable[[int, int, str], None] | None = None
                     ) -> tuple[dict, list, dict]:
     """``detector eval --dataset injected``: real backgrounds, plain and with a leak each.
@@ -353,6 +363,10 @@ def injected_report(names: Sequence[str], seed: int, data_dir: Path | None = Non
         The ``shared/datasets`` folder.
     split : {"dev", "holdout"}, optional
         Only one half of the backgrounds.
+    known_restarts : bool
+        Give our detector the restart times (``analyze(restarts=...)``): an injected
+        restart loop's kills, and none for every other series (as a caller who reads a
+        restart counter would); the baselines have no such input.
     progress : callable, optional
         Called as ``progress(done, total, detector)`` after each verdict of each detector
         on each series (the injected set, then memorytools'); ``total`` is known from the
@@ -370,7 +384,8 @@ def injected_report(names: Sequence[str], seed: int, data_dir: Path | None = Non
     """
     from . import injected
 
-    items = injected.injected_items(seed, data_dir, split=split)
+    items = injected.injected_items(seed, data_dir, split=split,
+                                    known_restarts=known_restarts)
     mt = injected.memorytools_items(data_dir)
     tick = None
     if progress is not None:
@@ -382,8 +397,9 @@ def injected_report(names: Sequence[str], seed: int, data_dir: Path | None = Non
             progress(done, total, name)
 
     scores, outcomes = run(items, names, progress=tick)
-    report = {"dataset": f"injected (seed {seed})" + (f", {split} half" if split else ""),
-              "n_series": len(items), "seed": seed,
+    report = {"dataset": f"injected (seed {seed})" + (f", {split} half" if split else "")
+              + (", restart times known" if known_restarts else ""),
+              "n_series": len(items), "seed": seed, "known_restarts": known_restarts,
               "n_backgrounds": sum(not i.leak for i in items),
               "results": [s.to_dict() for s in scores]}
     report["splits"] = {}

@@ -117,6 +117,9 @@ class Series:
         Label names and values (read-only).
     meta : SeriesMeta
         Repairs made and properties found.
+    restarts : numpy.ndarray or None
+        Unix seconds of the restarts known from the source (a restart counter or a
+        process start time column), for ``analyze``'s ``restarts``; None when unknown.
     """
 
     id: str
@@ -124,13 +127,15 @@ class Series:
     values: np.ndarray
     labels: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     meta: SeriesMeta = field(default_factory=lambda: SeriesMeta(n_input=0))
+    restarts: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.values.shape[0])
 
     def __reduce__(self):
         # picklable for worker processes (a mappingproxy is not), arrays kept read-only
-        return (_restore, (self.id, self.timestamps, self.values, dict(self.labels), self.meta))
+        return (_restore, (self.id, self.timestamps, self.values, dict(self.labels), self.meta,
+                           self.restarts))
 
     @property
     def interval(self) -> float:
@@ -149,7 +154,7 @@ class Series:
 
     @classmethod
     def from_arrays(cls, values, timestamps=None, *, id: str = "series",
-                    labels: Mapping[str, str] | None = None) -> "Series":
+                    labels: Mapping[str, str] | None = None, restarts=None) -> "Series":
         """Validate and repair arrays into a :class:`Series`.
 
         Parameters
@@ -165,12 +170,15 @@ class Series:
             Identifier used in messages and results.
         labels : mapping, optional
             Label names and values.
+        restarts : array_like, optional
+            When the process restarted, as ``timestamps`` may give times
+            (:attr:`Series.restarts`; see ``analyze``'s ``restarts``).
 
         Raises
         ------
         InputError
             Naming the series: values not 1-D or not numeric, lengths differ,
-            timestamps unreadable.
+            timestamps or restart times unreadable.
         """
         vals = _as_values(values, id)
         if timestamps is None:
@@ -184,7 +192,7 @@ class Series:
                 raise InputError(
                     f"timestamps and values differ in length ({ts.shape[0]} vs {vals.shape[0]})",
                     source=id)
-        return _build(id, ts, vals, labels)
+        return _build(id, ts, vals, labels, restart_times(restarts, id))
 
     @classmethod
     def from_pandas(cls, obj, *, id: str | None = None, value: str = "value",
@@ -232,6 +240,23 @@ class Series:
                          source=id)
 
 
+def restart_times(restarts, series_id: str) -> np.ndarray | None:
+    """``analyze``'s ``restarts`` as unix seconds (None stays None), or an InputError
+    naming the series and the position of a time that is missing or unreadable."""
+    if restarts is None:
+        return None
+    try:
+        times = to_unix_seconds(np.atleast_1d(np.asarray(restarts)) if np.ndim(restarts) == 0
+                                else restarts)
+    except (ValueError, TypeError) as exc:
+        raise InputError(f"restarts: {exc}", source=series_id) from None
+    bad = np.flatnonzero(~np.isfinite(times))
+    if bad.size:
+        raise InputError(f"restarts: time {restarts[int(bad[0])]!r} at position "
+                         f"{int(bad[0])} is missing or not finite", source=series_id)
+    return times
+
+
 def _as_values(values, series_id: str) -> np.ndarray:
     pd = sys.modules.get("pandas")  # a pandas object needs pandas loaded; an array does not
     if pd is not None and isinstance(values, (pd.Series, pd.Index)):
@@ -260,7 +285,7 @@ def _as_values(values, series_id: str) -> np.ndarray:
 
 
 def _build(series_id: str, ts: np.ndarray, vals: np.ndarray,
-           labels: Mapping[str, str] | None) -> Series:
+           labels: Mapping[str, str] | None, restarts: np.ndarray | None = None) -> Series:
     n_input = vals.shape[0]
     bad_ts = ~np.isfinite(ts)
     n_bad_ts = int(np.count_nonzero(bad_ts))
@@ -294,12 +319,13 @@ def _build(series_id: str, ts: np.ndarray, vals: np.ndarray,
     ts.setflags(write=False)
     vals.setflags(write=False)
     lab = MappingProxyType({str(k): str(v) for k, v in (labels or {}).items()})
-    return Series(id=str(series_id), timestamps=ts, values=vals, labels=lab, meta=meta)
+    return Series(id=str(series_id), timestamps=ts, values=vals, labels=lab, meta=meta,
+                  restarts=restarts)
 
 
-def _restore(series_id, ts, vals, labels, meta) -> Series:
+def _restore(series_id, ts, vals, labels, meta, restarts=None) -> Series:
     """Rebuild a pickled :class:`Series` (already validated: no checks repeated)."""
     ts.setflags(write=False)
     vals.setflags(write=False)
     return Series(id=series_id, timestamps=ts, values=vals,
-                  labels=MappingProxyType(dict(labels)), meta=meta)
+                  labels=MappingProxyType(dict(labels)), meta=meta, restarts=restarts)

@@ -83,6 +83,16 @@ def test_a_restart_time_scraped_late_or_early_is_moved_to_the_fall():
     # further away than the slack, the time is taken as given
     rep = detector.analyze(v, t, restarts=[drop_at + 10 * 60.0])
     assert rep.evidence["lifetimes"]["restarts"] == [drop_at + 10 * 60.0]
+    # sampled every 10 s, a restart counter scraped every minute is up to 6 samples late:
+    # 2 minutes of slack reach back to the fall
+    t10 = np.arange(t[0], t[-1], 10.0)
+    v10 = np.interp(t10, t, v)
+    at10 = t10[np.argmax(v10[:-1] - v10[1:]) + 1]
+    for late in (0.0, 50.0, 110.0):
+        rep = detector.analyze(v10, t10, restarts=[at10 + late])
+        assert rep.evidence["lifetimes"]["restarts"] == [at10], late
+    rep = detector.analyze(v10, t10, restarts=[at10 + 300.0])
+    assert rep.evidence["lifetimes"]["restarts"] == [at10 + 300.0]
 
 
 def test_restart_times_in_other_units_and_outside_the_window():

@@ -26,7 +26,7 @@ from ..config import Config
 from ..errors import InputError
 from ..kernels import order
 from ..report import Report
-from ..series import Series, _build
+from ..series import Series, _build, restart_times
 from . import lookalikes
 from .checks import format_value
 from .floor import Floor, floor_points
@@ -69,8 +69,9 @@ def analyze(values, timestamps=None, *, limit=None, restarts=None,
         ms, µs or ns, ``datetime64``). The series is split into lifetimes there and
         only there: a drop at another time is not a restart, and one at a given time
         is, wherever memory lands. An empty list says there was no restart. Default
-        None: restarts are found from the drops (sharp, and back to about where the
-        lifetime began). Times outside the series are left out.
+        None: a :class:`~detector.Series`' own (read from a ``restarts`` or
+        ``start_time`` column of its file), else found from the drops (sharp, and back
+        to about where the lifetime began). Times outside the series are left out.
     config : Config, optional
         Thresholds; default ``Config()``.
     series_id : str
@@ -99,24 +100,7 @@ def analyze(values, timestamps=None, *, limit=None, restarts=None,
         series = Series.from_arrays(values, timestamps, id=series_id)
     return judge(series, limit=_last_limit(limit, series), config=config,
                  timed=timestamps is not None or is_pandas or isinstance(values, Series),
-                 restarts=_restart_times(restarts, series))
-
-
-def _restart_times(restarts, series: Series) -> np.ndarray | None:
-    if restarts is None:
-        return None
-    from ..timestamps import to_unix_seconds
-
-    try:
-        times = to_unix_seconds(np.atleast_1d(np.asarray(restarts)) if np.ndim(restarts) == 0
-                                else restarts)
-    except (ValueError, TypeError) as exc:
-        raise InputError(f"restarts: {exc}", source=series.id) from None
-    bad = np.flatnonzero(~np.isfinite(times))
-    if bad.size:
-        raise InputError(f"restarts: time {restarts[int(bad[0])]!r} at position "
-                         f"{int(bad[0])} is missing or not finite", source=series.id)
-    return times
+                 restarts=restart_times(restarts, series.id))
 
 
 def _last_limit(limit, series: Series) -> float | None:
@@ -166,7 +150,7 @@ def without_exit(series: Series, config: Config) -> tuple[Series, tuple[float, i
     cut = int(ok[at])
     exit_time = float(series.timestamps[cut])
     kept = _build(series.id, series.timestamps[:cut].copy(), series.values[:cut].copy(),
-                  series.labels)
+                  series.labels, series.restarts)
     return kept, (exit_time, series.values.shape[0] - cut)
 
 
@@ -180,7 +164,7 @@ def _clean(series: Series, config: Config) -> tuple[Series, int]:
     vals = series.values.copy()
     vals[neg] = np.nan
     ts = series.timestamps.copy()
-    return _build(series.id, ts, vals, series.labels), n_neg
+    return _build(series.id, ts, vals, series.labels, series.restarts), n_neg
 
 
 def _score(margin: float, config: Config) -> float:
@@ -194,7 +178,10 @@ def _score(margin: float, config: Config) -> float:
 def judge(series: Series, *, limit: float | None, config: Config, timed: bool = True,
           restarts: np.ndarray | None = None) -> Report:
     """Judge a validated series (see :func:`analyze`); ``restarts``: unix seconds of the
-    restarts the caller knows of (None: found from the drops)."""
+    restarts the caller knows of (None: the series' own, :attr:`Series.restarts`, else
+    found from the drops)."""
+    if restarts is None:
+        restarts = series.restarts
     malloc.tune()  # once per process: reuse the pages of freed arrays (see detector.malloc)
     evidence: dict = {"input": series.meta.to_dict(), "notes": series.meta.notes()}
     clean, n_neg = _clean(series, config)

@@ -353,9 +353,11 @@ def _run_starts(keys: np.ndarray) -> np.ndarray:
 
 
 #: A restart time given by the caller is moved to the sharpest fall within this many
-#: samples of it: a restart counter or a process start time is scraped apart from the
-#: memory samples, a sample or two early or late.
+#: samples of it, or :data:`GIVEN_RESTART_SECONDS`, whichever is longer: a restart counter
+#: or a process start time is scraped apart from the memory samples (kube-state-metrics
+#: every 30-60 s), a sample or two early or late.
 GIVEN_RESTART_SLACK = 2
+GIVEN_RESTART_SECONDS = 120.0
 
 
 def given_lifetimes(t: np.ndarray, v: np.ndarray, restarts: np.ndarray,
@@ -372,7 +374,8 @@ def given_lifetimes(t: np.ndarray, v: np.ndarray, restarts: np.ndarray,
         Unix seconds of the restarts, any order; those at or before the first sample or
         after the last are outside the window and left out. Each starts a new lifetime at
         the first sample at or after it, moved to the sample after the sharpest fall
-        within :data:`GIVEN_RESTART_SLACK` samples of that one when that fall stands out
+        within :data:`GIVEN_RESTART_SLACK` samples or :data:`GIVEN_RESTART_SECONDS` of it
+        (whichever reaches further) when that fall stands out
         of the noise as a restart's must (``Config.restart_drop_sigma`` sigmas of the
         sample-to-sample differences).
     config : Config
@@ -399,14 +402,19 @@ def given_lifetimes(t: np.ndarray, v: np.ndarray, restarts: np.ndarray,
         if not snap:
             firsts.add(i)
             continue
-        lo, hi = max(1, i - GIVEN_RESTART_SLACK), min(n - 1, i + GIVEN_RESTART_SLACK)
+        lo = min(max(1, i - GIVEN_RESTART_SLACK),
+                 int(np.searchsorted(t, r - GIVEN_RESTART_SECONDS, side="left")))
+        hi = max(min(n - 1, i + GIVEN_RESTART_SLACK),
+                 int(np.searchsorted(t, r + GIVEN_RESTART_SECONDS, side="right")) - 1)
+        lo, hi = max(1, lo), min(n - 1, hi)
         falls = v[lo - 1:hi] - v[lo:hi + 1]  # falls[k]: from sample lo-1+k to lo+k
         k = int(np.argmax(falls))
         firsts.add(lo + k if falls[k] > config.restart_drop_sigma * sigma else i)
     starts = np.array(sorted(firsts), dtype=np.int64)
     given_at = t[starts] if starts.size else np.empty(0)
     # drops taken for restarts (or rejected as such) that are not near a given restart
-    slack = GIVEN_RESTART_SLACK * (float(np.median(np.diff(t))) if n > 1 else 0.0)
+    slack = max(GIVEN_RESTART_SECONDS,
+                GIVEN_RESTART_SLACK * (float(np.median(np.diff(t))) if n > 1 else 0.0))
     elsewhere = sum(1 for r in found.restarts
                     if not np.any(np.abs(given_at - r) <= slack)) if found.cycle is None else 0
     edges = np.concatenate(([0], starts, [n]))

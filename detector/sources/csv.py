@@ -13,7 +13,7 @@ import pyarrow.csv as pacsv
 
 from ..errors import InputError
 from ..series import Series
-from .table import table_to_series
+from .table import RESTART_NAMES, table_to_series
 
 
 def read_csv(path: str | Path) -> Iterator[Series]:
@@ -135,7 +135,7 @@ def _label_column_types(head: bytes, delimiter: str) -> dict:
     keys = [n.strip().lower() for n in names]
     if "value" not in keys:
         return {}
-    skip = {"value", "timestamp", "time"}
+    skip = {"value", "timestamp", "time", *RESTART_NAMES}
     return {n: pa.dictionary(pa.int32(), pa.string()) for n, k in zip(names, keys)
             if k not in skip}
 

@@ -30,7 +30,7 @@ import pyarrow.compute as pc
 
 from ..errors import InputError
 from ..series import Series
-from .table import SERIES_NAMES, TIMESTAMP_NAMES, VALUE_NAMES, table_to_series
+from .table import RESTART_NAMES, SERIES_NAMES, TIMESTAMP_NAMES, VALUE_NAMES, table_to_series
 
 #: Rows per batch while planning and streaming (a batch of 3 columns is ~20 MB).
 BATCH_ROWS = 1 << 20
@@ -91,7 +91,8 @@ def key_columns(column_names: list[str]) -> list[str] | None:
     val = next((keys[n] for n in VALUE_NAMES if n in keys), None)
     if ts is None or val is None:
         return None
-    rest = [c for c in column_names if c not in (ts, val)]
+    rest = [c for c in column_names if c not in (ts, val)
+            and c.strip().lower() not in RESTART_NAMES]  # restart columns are no keys
     series = [c for c in rest if c.strip().lower() in SERIES_NAMES]
     return (series + [c for c in rest if c not in series]) or None
 

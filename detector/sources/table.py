@@ -7,6 +7,10 @@ Layouts, chosen by the columns (names compared case-insensitively):
 * single: ``timestamp, value`` (plus optional label columns, which then
   split the file into series); without labels the series is named after the
   file.
+
+In both, a ``restarts`` column (a restart counter: a restart wherever it counts up) or a
+``start_time`` column (the process's start time: a restart wherever it changes) gives the
+series its known restarts (:attr:`detector.Series.restarts`) instead of a label.
 * wide: ``timestamp`` and one numeric column per series.
 
 Bad content raises :class:`InputError` with the 1-based line (the header is
@@ -29,6 +33,13 @@ from ..timestamps import epoch_to_seconds, numeric_unit_scale
 TIMESTAMP_NAMES = ("timestamp", "time")
 VALUE_NAMES = ("value",)
 SERIES_NAMES = ("series",)
+#: Columns that say when the process restarted (not labels), in the single and long
+#: layouts: a restart counter counts up at each restart (kube-state-metrics'
+#: ``kube_pod_container_status_restarts_total``); a process start time changes at each
+#: (``process_start_time_seconds``).
+RESTART_COUNT_NAMES = ("restarts",)
+START_TIME_NAMES = ("start_time", "process_start_time")
+RESTART_NAMES = RESTART_COUNT_NAMES + START_TIME_NAMES
 
 #: locate(row_index) -> "line N" style position, row_index 0-based over data rows
 Locate = Callable[[int], int]
@@ -106,16 +117,25 @@ def table_to_series(table: pa.Table, *, source: str, default_id: str,
 
     vals = _values(table.column(val_col), val_col, fail)
     series_col = _find(columns, SERIES_NAMES)
-    label_cols = [c for c in table.column_names if c not in (ts_col, val_col, series_col)]
+    marks = [columns[n] for n in RESTART_NAMES if n in columns]
+    if len(marks) > 1:
+        raise InputError(f"columns {marks[0]!r} and {marks[1]!r} both say when the process "
+                         "restarted: keep one", source=source)
+    mark_col = marks[0] if marks else None
+    counts_up = mark_col is not None and mark_col.strip().lower() in RESTART_COUNT_NAMES
+    marker = None if mark_col is None else _values(table.column(mark_col), mark_col, fail)
+    label_cols = [c for c in table.column_names
+                  if c not in (ts_col, val_col, series_col, mark_col)]
     key_cols = ([series_col] if series_col else []) + label_cols
     if not key_cols:
-        yield _build(default_id, ts, vals, None)
+        yield _build(default_id, ts, vals, None, _restarts(ts, marker, counts_up))
         return
 
     codes, keys = _group_codes(table, key_cols, fail)
     if codes.size > 1 and np.any(codes[1:] < codes[:-1]):
         order = np.argsort(codes, kind="stable")
         codes, ts, vals = codes[order], ts[order], vals[order]
+        marker = None if marker is None else marker[order]
     bounds = np.flatnonzero(np.diff(codes)) + 1
     starts = np.concatenate(([0], bounds))
     ends = np.concatenate((bounds, [codes.size]))
@@ -125,7 +145,24 @@ def table_to_series(table: pa.Table, *, source: str, default_id: str,
         name = labels.pop(series_col) if series_col else default_id
         sid = name + ("{" + ",".join(f'{k}="{v}"' for k, v in labels.items()) + "}"
                       if labels else "")
-        yield _build(sid, ts[a:b], vals[a:b], labels)  # views of arrays this reader owns
+        yield _build(sid, ts[a:b], vals[a:b], labels,  # views of arrays this reader owns
+                     None if marker is None else _restarts(ts[a:b], marker[a:b], counts_up))
+
+
+def _restarts(ts: np.ndarray, marker: np.ndarray | None, counts_up: bool
+              ) -> np.ndarray | None:
+    """Unix seconds of the restarts a series' restart column gives: the samples (in time
+    order) where a restart counter counts up (``counts_up``) or a start time changes,
+    against the last sample that had one; None without the column."""
+    if marker is None:
+        return None
+    by_time = np.argsort(ts, kind="stable")
+    t, m = ts[by_time], marker[by_time]
+    known = np.isfinite(m) & np.isfinite(t)
+    t, m = t[known], m[known]
+    step = np.diff(m)
+    restarted = step > 0 if counts_up else step != 0
+    return t[1:][restarted].astype(np.float64)
 
 
 def _group_codes(table: pa.Table, key_cols: list[str], fail):

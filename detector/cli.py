@@ -150,7 +150,7 @@ def _prometheus_request(target, *, start, end, range_, step, now):
         t_end - P.seconds(range_ or "7d", "--range")
     return RangeQuery(target.query, t_start, t_end,
                       P.seconds(step, "--step") if step is not None else None,
-                      target.limit_queries)
+                      target.limit_queries, target.restart_queries)
 
 
 def _prometheus_series(url: str, target, *, start, end, range_, step, conn):
@@ -255,6 +255,7 @@ def scan(
         help="Fetch a preset's fleet one value of LABEL at a time, so memory holds one "
              "shard (default: namespace for container presets; 'none' fetches all at "
              "once).")] = None,
+    restarts_query: P.RestartsQuery = None,
     bearer_token_file: P.BearerTokenFile = None,
     bearer_token_env: P.BearerTokenEnv = None,
     basic_auth_user: P.BasicAuthUser = None,
@@ -316,7 +317,7 @@ def scan(
         found_events: list = []
         if prometheus is not None:
             conn = P.connection(prometheus, **{k: local[k] for k in P.CONNECTION_OPTIONS})
-            chosen = P.target(query, metric, selector, shard_by)
+            chosen = P.target(query, metric, selector, shard_by, restarts_query)
             source, found_limits, inputs = _prometheus_series(
                 prometheus, chosen, start=start, end=end, range_=range_, step=step, conn=conn)
             limits = limits if limits is not None else found_limits
@@ -329,6 +330,10 @@ def scan(
         else:
             if kube_events:
                 raise typer.BadParameter("--kube-events needs --prometheus URL")
+            if restarts_query is not None:
+                raise typer.BadParameter("--restarts-query needs --prometheus URL (a file "
+                                         "gives restarts in a 'restarts' or 'start_time' "
+                                         "column)")
             source, limits, inputs = _open_source(paths, demo, limits)
         diagnosis = D.diagnosis(events, rules, event_tolerance, found_events)
         header = {"inputs": inputs, "limit": limit}

@@ -36,6 +36,14 @@ Metric = Annotated[Optional[str], _opt(
     help="A preset instead of --query: working-set (default), rss, breakdown (working set, "
          "RSS, cache, swap and mapped files together), jvm-heap, go-heap, goroutines, node; "
          "its limit series give time-to-limit.")]
+RestartsQuery = Annotated[Optional[str], _opt(
+    "--restarts-query", metavar="PROMQL",
+    help="PromQL for when the processes restarted (a restart counter or a start time, "
+         "joined to the memory series by equal labels; a restart wherever it rises): each "
+         "series is then split into lifetimes there and only there. Default: a preset's "
+         "(kube-state-metrics' restart counter for containers, process_start_time_seconds "
+         "for JVM and Go, node_boot_time_seconds for nodes); none for --query. 'none': "
+         "find restarts from the drops.")]
 Selector = Annotated[Optional[str], _opt(
     "--selector", metavar="MATCHERS",
     help="Label matchers added to a preset's selectors, e.g. 'namespace=\"shop\"'.")]
@@ -130,11 +138,27 @@ class Target:
     shard_by: str | None
     shard_selector: str | None
     components: tuple[tuple[str, str], ...] = ()
+    restart_queries: tuple[str, ...] = ()
 
 
 def target(query: str | None, metric: str | None, selector: str | None,
-           shard_by: str | None = None) -> Target:
-    """Resolve ``--query`` / ``--metric`` / ``--selector`` / ``--shard-by``."""
+           shard_by: str | None = None, restarts_query: str | None = None) -> Target:
+    """Resolve ``--query`` / ``--metric`` / ``--selector`` / ``--shard-by`` /
+    ``--restarts-query``."""
+    from dataclasses import replace
+
+    chosen = _target(query, metric, selector, shard_by)
+    if restarts_query is None:
+        return chosen
+    if not restarts_query.strip():
+        raise typer.BadParameter("the query is empty ('none' finds restarts from the "
+                                 "drops)", param_hint="--restarts-query")
+    given = () if restarts_query.strip().lower() == "none" else (restarts_query,)
+    return replace(chosen, restart_queries=given)
+
+
+def _target(query: str | None, metric: str | None, selector: str | None,
+            shard_by: str | None) -> Target:
     from .sources.presets import DEFAULT_PRESET, preset
 
     if query is not None and metric is not None:
@@ -157,7 +181,8 @@ def target(query: str | None, metric: str | None, selector: str | None,
         None if shard_by.lower() == "none" else shard_by)
     if label is not None and not re.fullmatch(r"[a-zA-Z_][a-zA-Z0-9_]*", label):
         raise typer.BadParameter(f"{label!r} is not a label name", param_hint="--shard-by")
-    return Target(chosen.query, chosen.limit_queries, label, chosen.selector, chosen.components)
+    return Target(chosen.query, chosen.limit_queries, label, chosen.selector, chosen.components,
+                  chosen.restart_queries)
 
 
 def seconds(text: str, option: str) -> float:

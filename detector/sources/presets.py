@@ -42,6 +42,12 @@ class Preset:
         For a memory breakdown: ``(component, PromQL)`` of every component
         (see :mod:`detector.sources.components`), fetched together and
         joined by equal labels; ``query`` is then the primary component's.
+    restart_queries : tuple of str
+        PromQL for when the process restarted, tried in order like the limits and
+        joined by equal labels: a restart counter or a process start time, a
+        restart wherever it rises. A memory series with such a series is judged with
+        those restarts and no others (``analyze(restarts=...)``); without one, its
+        restarts are found from its drops.
     """
 
     name: str
@@ -51,6 +57,7 @@ class Preset:
     selector: str = ""
     shard_by: str | None = None
     components: tuple[tuple[str, str], ...] = ()
+    restart_queries: tuple[str, ...] = ()
 
     def with_matchers(self, matchers: str) -> "Preset":
         """This preset restricted by extra label matchers.
@@ -71,7 +78,8 @@ class Preset:
         return Preset(self.name, _add_matchers(self.query, matchers),
                       tuple(_add_matchers(q, matchers) for q in self.limit_queries),
                       self.description, _add_matchers(self.selector, matchers), self.shard_by,
-                      tuple((c, _add_matchers(q, matchers)) for c, q in self.components))
+                      tuple((c, _add_matchers(q, matchers)) for c, q in self.components),
+                      tuple(_add_matchers(q, matchers) for q in self.restart_queries))
 
 
 #: Containers: the empty ``container`` label is the pod's cgroup (the sum of
@@ -83,6 +91,15 @@ _CONTAINER_LIMITS = (
     f"max by ({_BY_CONTAINER}) (container_spec_memory_limit_bytes{{{_CONTAINER}}}) > 0",
     f'max by ({_BY_CONTAINER}) (kube_pod_container_resource_limits{{resource="memory",'
     f'{_CONTAINER}}})',
+)
+
+#: When a container restarted: kube-state-metrics' restart counter.
+_CONTAINER_RESTARTS = (
+    f"max by ({_BY_CONTAINER}) (kube_pod_container_status_restarts_total{{{_CONTAINER}}})",
+)
+#: When an instrumented process (JVM, Go) restarted: its start time (client libraries).
+_PROCESS_RESTARTS = (
+    "max by (namespace, pod, container, job, instance) (process_start_time_seconds{})",
 )
 
 #: The cAdvisor memory family of a container (see :mod:`detector.sources.components`).
@@ -99,16 +116,19 @@ PRESETS: dict[str, Preset] = {p.name: p for p in (
            _CONTAINER_LIMITS,
            "cAdvisor working set per container (what the OOM killer compares with the "
            "limit); the default",
-           f"container_memory_working_set_bytes{{{_CONTAINER}}}", "namespace"),
+           f"container_memory_working_set_bytes{{{_CONTAINER}}}", "namespace",
+           restart_queries=_CONTAINER_RESTARTS),
     Preset("rss",
            f"max by ({_BY_CONTAINER}) (container_memory_rss{{{_CONTAINER}}})",
            _CONTAINER_LIMITS,
            "cAdvisor anonymous memory (RSS) per container, without page cache",
-           f"container_memory_rss{{{_CONTAINER}}}", "namespace"),
+           f"container_memory_rss{{{_CONTAINER}}}", "namespace",
+           restart_queries=_CONTAINER_RESTARTS),
     Preset("breakdown", _BREAKDOWN[0][1], _CONTAINER_LIMITS,
            "cAdvisor working set, RSS, page cache, swap and mapped files per container, "
            "fetched together: says which component grows",
-           f"container_memory_working_set_bytes{{{_CONTAINER}}}", "namespace", _BREAKDOWN),
+           f"container_memory_working_set_bytes{{{_CONTAINER}}}", "namespace", _BREAKDOWN,
+           _CONTAINER_RESTARTS),
     Preset("jvm-heap",
            'sum by (namespace, pod, container, job, instance) '
            '(jvm_memory_used_bytes{area="heap"})',
@@ -116,22 +136,24 @@ PRESETS: dict[str, Preset] = {p.name: p for p in (
             '(jvm_memory_max_bytes{area="heap"}) > 0',),
            "JVM heap used (Micrometer / OpenTelemetry JMX names), summed over the pools; "
            "limit: the heap maximum",
-           'jvm_memory_used_bytes{area="heap"}', "namespace"),
+           'jvm_memory_used_bytes{area="heap"}', "namespace",
+           restart_queries=_PROCESS_RESTARTS),
     Preset("go-heap",
            "max by (namespace, pod, container, job, instance) (go_memstats_heap_inuse_bytes{})",
            (),
            "Go heap in use (client_golang); no limit series",
-           "go_memstats_heap_inuse_bytes{}", "namespace"),
+           "go_memstats_heap_inuse_bytes{}", "namespace", restart_queries=_PROCESS_RESTARTS),
     Preset("goroutines",
            "max by (namespace, pod, container, job, instance) (go_goroutines{})",
            (),
            "Go goroutine count (a count, not bytes); no limit series",
-           "go_goroutines{}", "namespace"),
+           "go_goroutines{}", "namespace", restart_queries=_PROCESS_RESTARTS),
     Preset("node",
            "max by (instance) (node_memory_MemTotal_bytes{} - node_memory_MemAvailable_bytes{})",
            ("max by (instance) (node_memory_MemTotal_bytes{})",),
            "node_exporter memory in use per machine (total - available); limit: the total",
-           "node_memory_MemTotal_bytes{}", None),
+           "node_memory_MemTotal_bytes{}", None,
+           restart_queries=("max by (instance) (node_boot_time_seconds{})",)),
 )}
 
 DEFAULT_PRESET = "working-set"

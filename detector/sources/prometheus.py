@@ -583,6 +583,10 @@ class RangeQuery:
     limit_queries : tuple of str
         PromQL for limits (joined by equal labels); the first that returns
         data is used.
+    restart_queries : tuple of str
+        PromQL for when the processes restarted (joined by equal labels, the first
+        that has a series for a memory series is used): a restart counter or a start
+        time, a restart wherever it rises (:func:`fetch_restarts`).
     """
 
     query: str
@@ -590,6 +594,7 @@ class RangeQuery:
     end: float
     step: float | None = None
     limit_queries: tuple[str, ...] = ()
+    restart_queries: tuple[str, ...] = ()
 
     def __post_init__(self):
         if not self.query.strip():
@@ -694,10 +699,12 @@ def iter_prometheus(connection: Connection, request: RangeQuery, *,
             if not fetched:
                 continue
             limits.update(fetch_limits(client, shard, step, fetched, warn))
+            restarts = fetch_restarts(client, shard, step, fetched, warn)
             for key in sorted(fetched):
                 labels, ts, vals = fetched.pop(key)
                 seen += 1
-                yield Series.from_arrays(vals, ts, id=key, labels=labels)
+                yield Series.from_arrays(vals, ts, id=key, labels=labels,
+                                         restarts=restarts.get(key))
         if not seen:
             raise InputError(f"query {request.query!r} returned no series between "
                              f"{_iso(request.start)} and {_iso(request.end)}",
@@ -744,9 +751,10 @@ def shard_requests(client: PrometheusClient, request: RangeQuery, step: float,
     matchers = shard_matchers(client, request, shard_by, shard_selector)
     if matchers is None:
         return [RangeQuery(request.query, request.start, request.end, step,
-                           request.limit_queries)]
+                           request.limit_queries, request.restart_queries)]
     return [RangeQuery(_add_matchers(request.query, m), request.start, request.end, step,
-                       tuple(_add_matchers(q, m) for q in request.limit_queries))
+                       tuple(_add_matchers(q, m) for q in request.limit_queries),
+                       tuple(_add_matchers(q, m) for q in request.restart_queries))
             for m in matchers]
 
 
@@ -796,6 +804,47 @@ def fetch_limits(client: PrometheusClient, request: RangeQuery, step: float,
             if key is not None and key not in limits and ok.size:
                 limits[key] = float(ok[-1])
     return limits
+
+
+def fetch_restarts(client: PrometheusClient, request: RangeQuery, step: float,
+                   fetched: Mapping[str, tuple], warn: Warn) -> dict[str, np.ndarray]:
+    """When each memory series' process restarted, from ``request.restart_queries``.
+
+    The queries are tried in order; a memory series takes its restarts from the first
+    query with a series of its labels: a restart counter or a start time, fetched at
+    the memory series' own step (a restart must be placed within a sample or two), and a
+    restart at each point where it rises above the last one before it (a counter reset
+    to zero is none). A series with no restart series is absent (its restarts are then
+    found from its drops); one whose restart series never rises gets an empty array (it
+    did not restart).
+
+    Parameters and the warning on a failed query as :func:`fetch_limits`.
+
+    Returns
+    -------
+    dict
+        Series id -> unix seconds of its restarts.
+    """
+    if not request.restart_queries:
+        return {}
+    wanted = {_join_key(labels): key for key, (labels, _, _) in fetched.items()}
+    restarts: dict[str, np.ndarray] = {}
+    for query in request.restart_queries:
+        if len(restarts) == len(wanted):
+            break
+        try:
+            found = client.fetch(query, request.start, request.end, step)
+        except InputError as exc:
+            warn(f"restart query failed, restarts found from the drops instead: {exc}")
+            continue
+        for labels, ts, vals in found.values():
+            key = wanted.get(_join_key(labels))
+            if key is None or key in restarts:
+                continue
+            ok = np.isfinite(vals)
+            t, v = ts[ok], vals[ok]
+            restarts[key] = t[1:][np.diff(v) > 0].astype(np.float64)
+    return restarts
 
 
 def _join_key(labels: Mapping[str, str]) -> tuple:

@@ -1,0 +1,125 @@
+"""Restarts from Prometheus: a preset's restart query (kube-state-metrics' restart counter
+for containers) tells a scan when each container restarted, against a real Prometheus
+server (backfilled with promtool, on 127.0.0.1).
+
+The server holds 8 days at 5 minutes of three containers' working sets:
+
+* ``loop``: an OOM-kill loop on a moving background (tests/test_given_restarts.py), whose
+  landings scatter so that its drops alone do not make a loop; its restart counter,
+  scraped a minute after each kill, counts the kills;
+* ``release``: memory that falls back near its start once, a partial release its drops
+  alone read as a restart; its counter stays at 0;
+* ``bare``: the same release, with no counter at all: its restarts come from its drops.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from detector.sources.presets import PRESETS
+from detector.sources.prometheus import Connection, RangeQuery, read_prometheus
+from prometheus_server import Family, PrometheusServer, requires
+from test_given_restarts import loop_on_a_moving_background
+
+pytestmark = requires()
+
+STEP = 300
+GB = 1e9
+
+
+def _labels(container: str) -> dict[str, str]:
+    return {"namespace": "shop", "pod": f"{container}-5d8f", "container": container,
+            "instance": "10.0.0.1:10250", "job": "kubelet"}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    t, v, kills = loop_on_a_moving_background(1)
+    shift = 1_717_200_000 - t[0]  # 2024-06-01T00:00:00Z
+    t, kills = (t + shift).astype(np.int64), kills + shift
+    loop = v * 0.01 * GB
+    u = (t - t[0]) / (t[-1] - t[0])
+    release = np.where(u < 0.5, 1.0 + 2.0 * u, 1.04 + 1.92 * (u - 0.5)) * GB
+    release = release + np.random.default_rng(2).normal(0, 0.005 * GB, t.size)
+    # the counter is scraped a minute after each kill: its first sample at or after that
+    count = np.searchsorted(kills + 60.0, t, side="right").astype(float)
+    ws = [(_labels("loop"), t, loop), (_labels("release"), t, release),
+          (_labels("bare"), t, release)]
+    ksm = [({k: _labels(c)[k] for k in ("namespace", "pod", "container")}
+            | {"job": "kube-state-metrics", "uid": f"u-{c}"}, t, vals)
+           for c, vals in (("loop", count), ("release", np.zeros(t.size)))]
+    families = [Family("container_memory_working_set_bytes", ws),
+                Family("kube_pod_container_status_restarts_total", ksm)]
+    srv = PrometheusServer(families, tmp_path_factory.mktemp("prometheus")).start()
+    try:
+        yield srv, t, kills
+    finally:
+        srv.stop()
+
+
+def _request(t, **kw) -> RangeQuery:
+    p = PRESETS["working-set"]
+    return RangeQuery(p.query, float(t[0]), float(t[-1]), STEP, p.limit_queries, **kw)
+
+
+def test_a_preset_reads_each_containers_restarts(server):
+    srv, t, kills = server
+    series, _ = read_prometheus(Connection(srv.url), _request(
+        t, restart_queries=PRESETS["working-set"].restart_queries))
+    got = {s.labels["container"]: s for s in series}
+    # the counter's first point after each kill (a minute late; the analysis moves it)
+    expect = t[np.searchsorted(t, kills + 60.0)]
+    assert got["loop"].restarts.tolist() == expect.astype(float).tolist()
+    assert got["release"].restarts.tolist() == []  # known: it did not restart
+    assert got["bare"].restarts is None  # unknown: found from its drops
+    # without restart queries nothing is known
+    plain, _ = read_prometheus(Connection(srv.url), _request(t))
+    assert all(s.restarts is None for s in plain)
+
+
+def _scan(srv, t, tmp_path, *extra):
+    out = tmp_path / "r.json"
+    done = subprocess.run([sys.executable, "-m", "detector", "scan", "--prometheus", srv.url,
+                           "--metric", "working-set", "--start", str(int(t[0])), "--end",
+                           str(int(t[-1])), "--step", f"{STEP}s", "--format", "json",
+                           "--output", str(out), *extra],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode in (0, 1), done.stderr
+    return {r["series"].split('container="')[1].split('"')[0]: r
+            for r in json.loads(out.read_text())}
+
+
+def test_a_scan_judges_each_container_with_its_restarts(server, tmp_path):
+    srv, t, kills = server
+    rows = _scan(srv, t, tmp_path)
+    loop = rows["loop"]["evidence"]["lifetimes"]
+    assert loop["restarts_from"] == "given" and loop["count"] == kills.size + 1
+    # moved back from the counter's sample to the fall of the memory series
+    assert np.all(np.abs(np.array(loop["restarts"]) - kills) < STEP)
+    assert rows["loop"]["pattern"] == "restart_loop" and rows["loop"]["leak"]
+    release = rows["release"]["evidence"]["lifetimes"]
+    assert release["restarts_from"] == "given" and release["count"] == 1
+    bare = rows["bare"]["evidence"]["lifetimes"]
+    assert bare["restarts_from"] == "drops" and bare["count"] == 2
+
+
+def test_restarts_query_none_finds_restarts_from_the_drops(server, tmp_path):
+    srv, t, _ = server
+    rows = _scan(srv, t, tmp_path, "--restarts-query", "none")
+    assert {r["evidence"]["lifetimes"]["restarts_from"] for r in rows.values()} == {"drops"}
+    assert rows["loop"]["pattern"] != "restart_loop"
+    assert rows["release"]["evidence"]["lifetimes"]["count"] == 2
+
+
+def test_restarts_query_needs_prometheus(tmp_path):
+    p = tmp_path / "m.csv"
+    p.write_text("timestamp,value\n0,1\n60,2\n")
+    done = subprocess.run([sys.executable, "-m", "detector", "scan", str(p),
+                           "--restarts-query", "up"], capture_output=True, text=True)
+    assert done.returncode == 2
+    assert "--restarts-query needs --prometheus URL" in done.stderr

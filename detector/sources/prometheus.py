@@ -784,26 +784,16 @@ def fetch_limits(client: PrometheusClient, request: RangeQuery, step: float,
     dict
         Series id -> limit (value units, bytes); series without one are absent.
     """
-    if not request.limit_queries:
-        return {}
     # Limits change rarely: a coarse step (at most 1,000 points) is enough.
     coarse = max(step, (request.end - request.start) / 1000.0)
-    wanted = {_join_key(labels): key for key, (labels, _, _) in fetched.items()}
-    limits: dict[str, float] = {}
-    for query in request.limit_queries:
-        if len(limits) == len(wanted):
-            break
-        try:
-            found = client.fetch(query, request.start, request.end, coarse)
-        except InputError as exc:
-            warn(f"limit query failed, no time-to-limit from it: {exc}")
-            continue
-        for labels, ts, vals in found.values():
-            key = wanted.get(_join_key(labels))
-            ok = vals[np.isfinite(vals) & (vals > 0)]
-            if key is not None and key not in limits and ok.size:
-                limits[key] = float(ok[-1])
-    return limits
+
+    def last_limit(ts: np.ndarray, vals: np.ndarray) -> float | None:
+        ok = vals[np.isfinite(vals) & (vals > 0)]
+        return float(ok[-1]) if ok.size else None
+
+    return _first_per_series(client, request, request.limit_queries, coarse, fetched,
+                             last_limit, lambda exc: warn(
+                                 f"limit query failed, no time-to-limit from it: {exc}"))
 
 
 def fetch_restarts(client: PrometheusClient, request: RangeQuery, step: float,
@@ -825,26 +815,39 @@ def fetch_restarts(client: PrometheusClient, request: RangeQuery, step: float,
     dict
         Series id -> unix seconds of its restarts.
     """
-    if not request.restart_queries:
-        return {}
+    def rises(ts: np.ndarray, vals: np.ndarray) -> np.ndarray:
+        ok = np.isfinite(vals)
+        t, v = ts[ok], vals[ok]
+        return t[1:][np.diff(v) > 0].astype(np.float64)
+
+    return _first_per_series(client, request, request.restart_queries, step, fetched, rises,
+                             lambda exc: warn(f"restart query failed, restarts found from "
+                                              f"the drops instead: {exc}"))
+
+
+def _first_per_series(client: PrometheusClient, request: RangeQuery, queries, step: float,
+                      fetched: Mapping[str, tuple], read, failed) -> dict:
+    """Series id -> ``read(timestamps, values)`` of the first of ``queries`` (tried in
+    order, each over the request's range at ``step``) with a series of that id's labels
+    for which ``read`` gives something (not None); ``failed(exc)`` for a query the
+    server refuses."""
     wanted = {_join_key(labels): key for key, (labels, _, _) in fetched.items()}
-    restarts: dict[str, np.ndarray] = {}
-    for query in request.restart_queries:
-        if len(restarts) == len(wanted):
+    out: dict = {}
+    for query in queries:
+        if len(out) == len(wanted):
             break
         try:
             found = client.fetch(query, request.start, request.end, step)
         except InputError as exc:
-            warn(f"restart query failed, restarts found from the drops instead: {exc}")
+            failed(exc)
             continue
         for labels, ts, vals in found.values():
             key = wanted.get(_join_key(labels))
-            if key is None or key in restarts:
-                continue
-            ok = np.isfinite(vals)
-            t, v = ts[ok], vals[ok]
-            restarts[key] = t[1:][np.diff(v) > 0].astype(np.float64)
-    return restarts
+            if key is not None and key not in out:
+                got = read(ts, vals)
+                if got is not None:
+                    out[key] = got
+    return out
 
 
 def _join_key(labels: Mapping[str, str]) -> tuple:

@@ -242,18 +242,46 @@ class Series:
 
 def restart_times(restarts, series_id: str) -> np.ndarray | None:
     """``analyze``'s ``restarts`` as unix seconds (None stays None), or an InputError
-    naming the series and the position of a time that is missing or unreadable."""
+    naming the series and the position of a time that is missing or unreadable.
+
+    One time (a number, a string, a ``datetime64``) or any collection of them (a list,
+    an array, a pandas Series or Index, a generator); numbers may be mixed with None,
+    which is missing."""
     if restarts is None:
         return None
+    pd = sys.modules.get("pandas")
+    is_pandas = pd is not None and isinstance(restarts, (pd.Series, pd.Index))
+    if isinstance(restarts, np.ndarray):
+        restarts = restarts.reshape(1) if restarts.ndim == 0 else restarts
+        if restarts.dtype == object and restarts.ndim == 1:
+            restarts = list(restarts)
+    elif not is_pandas:
+        if isinstance(restarts, (str, bytes)) or not hasattr(restarts, "__iter__"):
+            restarts = [restarts]  # one time
+        else:
+            restarts = list(restarts)  # a list, tuple, set or generator
+    if isinstance(restarts, list):
+        if not restarts:
+            return np.empty(0)
+        if all(r is None or (isinstance(r, (int, float, np.number)) and not isinstance(r, bool))
+               for r in restarts):  # numbers, None missing
+            restarts = np.array([math.nan if r is None else float(r) for r in restarts])
+
+    def missing(position: int):
+        return InputError(f"restarts: the time at position {position} is missing or not "
+                          "finite", source=series_id)
+
+    if isinstance(restarts, np.ndarray) and restarts.dtype.kind == "f":
+        bad = np.flatnonzero(~np.isfinite(restarts))  # before the unit is guessed
+        if bad.size:
+            raise missing(int(bad[0]))
     try:
-        times = to_unix_seconds(np.atleast_1d(np.asarray(restarts)) if np.ndim(restarts) == 0
-                                else restarts)
+        times = to_unix_seconds(restarts)
     except (ValueError, TypeError) as exc:
         raise InputError(f"restarts: {exc}", source=series_id) from None
     bad = np.flatnonzero(~np.isfinite(times))
-    if bad.size:
-        raise InputError(f"restarts: time {restarts[int(bad[0])]!r} at position "
-                         f"{int(bad[0])} is missing or not finite", source=series_id)
+    if bad.size:  # NaT
+        raise missing(int(bad[0]))
     return times
 
 

@@ -30,28 +30,35 @@ def filled_cache(seed: int, step: float = 300.0):
     return t, floor + dip + 2.0 * np.abs(rng.normal(0, 2.0, t.size)) + rng.normal(0, 0.5, t.size)
 
 
-@pytest.mark.parametrize("seed", [1, 6, 8])
-def test_a_warmup_over_the_window_is_named_though_the_recent_climb_decided(seed):
-    t, v = filled_cache(seed)
-    rep = detector.analyze(v, t)
-    ev = rep.evidence
-    assert not rep.leak
-    trend = ev["long_run_trend"]
-    # the rise over (nearly) the whole window, worked out and set aside as a warm-up
-    assert trend["decided_by"] == "warmup"
-    assert trend["onset"] - t[0] < 0.5 * DAY and trend["duration"] > 6 * DAY
-    assert 0.1 < trend["relative_growth"] < 0.25  # ~20 units on a level of ~115
-    assert trend["growth"] > 10.0 and trend["slope"] > 0
-    # the local climb decided: a growth check failed on it, and the sentence says both
-    decided, _, aside = ev["decision"].partition("; the floor's long-run trend")
-    assert decided.startswith("no leak (warmup): decided by check ") and "(fails)" in decided
-    assert aside.startswith(" (a rise of ")
-    assert "was set aside by look-alike warmup (matched): " + trend["reason"] in aside
-    assert "no new high" in trend["reason"]  # the number that let the veto match
-    # the pattern is the look-alike that explained the rise, not "stable"
-    assert rep.pattern == "warmup"
-    words = " ".join(explain(rep.to_dict()))
-    assert "Over a longer stretch the floor rose by" in words and "warm-up" in words
+def test_a_warmup_over_the_window_is_named_though_the_recent_climb_decided():
+    named = 0
+    for seed in range(12):
+        t, v = filled_cache(seed)
+        rep = detector.analyze(v, t)
+        ev = rep.evidence
+        assert not rep.leak
+        trend = ev["long_run_trend"]
+        if trend is None:  # the local climb decided alone (as a warm-up itself, say)
+            assert "set aside" not in ev["decision"]
+            continue
+        # the rise over (nearly) the whole window, worked out and set aside as a warm-up
+        assert trend["decided_by"] == "warmup", seed
+        assert trend["onset"] - t[0] < 0.5 * DAY and trend["duration"] > 6 * DAY
+        assert 0.1 < trend["relative_growth"] < 0.25  # ~20 units on a level of ~115
+        assert trend["growth"] > 10.0 and trend["slope"] > 0
+        # the local climb decided (a look-alike or a failed growth check), and the
+        # sentence says both
+        decided, _, aside = ev["decision"].partition("; the floor's long-run trend")
+        assert decided.startswith("no leak (warmup): decided by ")
+        assert aside.startswith(" (a rise of ")
+        assert "was set aside by look-alike warmup (matched): " + trend["reason"] in aside
+        assert "no new high" in trend["reason"]  # the number that let the veto match
+        # the pattern is the look-alike that explained the rise, never "stable"
+        assert rep.pattern == "warmup"
+        words = " ".join(explain(rep.to_dict()))
+        assert "Over a longer stretch the floor rose by" in words and "warm-up" in words
+        named += 1
+    assert named >= 5, named  # (seeds 1, 3, 5, 6, 8, 9 when written)
 
 
 def test_no_rise_is_set_aside_for_a_leak_or_a_flat_floor():

@@ -32,7 +32,8 @@ from .checks import format_value
 from .floor import Floor, floor_points
 from .regularise import Bins, bin_series
 from .replicates import judge_replicates, loop_onset, loop_possible
-from .restarts import Lifetimes, find_lifetimes, floor_peaks, given_lifetimes, process_exit
+from .restarts import (GIVEN_EDGE_SAMPLES, Lifetimes, find_lifetimes, floor_peaks,
+                       given_lifetimes, process_exit)
 from .seasonality import DAY, Period, find_period
 from .verdict import benign_pattern, judge_lifetime, leak_pattern
 
@@ -207,11 +208,7 @@ def judge(series: Series, *, limit: float | None, config: Config, timed: bool = 
         t_ok, v_ok = clean.timestamps[ok], clean.values[ok]
     if restarts is not None:
         lifetimes = given_lifetimes(t_ok, v_ok, restarts, config)
-        inside = lifetimes.restarts.size
-        evidence["notes"].append(
-            f"restarts given: {inside} inside the window; the series is split there and "
-            "only there" if inside else
-            "restarts given: none inside the window; no drop is taken for a restart")
+        evidence["notes"].append(_given_restarts_note(lifetimes, restarts.size))
     else:
         lifetimes = find_lifetimes(t_ok, v_ok, config)
     if lifetimes.loop_reading is not None:
@@ -228,6 +225,23 @@ def judge(series: Series, *, limit: float | None, config: Config, timed: bool = 
             return loop
     return _judge_lifetimes(lifetimes, clean, t_ok, v_ok, evidence, limit=limit,
                             config=config)
+
+
+def _given_restarts_note(lifetimes: Lifetimes, given: int) -> str:
+    """What became of the ``given`` restart times: where the series is split, and those
+    left out (outside it, within a few samples of either end)."""
+    used = lifetimes.restarts.size
+    text = (f"restarts given: the series is split at {used} and only there" if used else
+            "restarts given: none splits the series; no drop is taken for a restart")
+    left = []
+    if lifetimes.given_outside:
+        left.append(f"{lifetimes.given_outside} of the {given} times given fall outside "
+                    "the samples" + (" (all: are they in the samples' unit?)"
+                                     if lifetimes.given_outside == given else ""))
+    if lifetimes.given_at_edges:
+        left.append(f"{lifetimes.given_at_edges} within {GIVEN_EDGE_SAMPLES} samples of "
+                    "an end (too short a lifetime to judge)")
+    return text + ("; left out: " + ", ".join(left) if left else "")
 
 
 def current_bins(series: Series, bounds: tuple[float, float], config: Config

@@ -54,6 +54,9 @@ class Lifetimes:
     source : str
         ``"drops"`` when the restarts were found from the drops, ``"given"`` when the
         caller gave them (:func:`given_lifetimes`).
+    given_outside, given_at_edges : int
+        Given restarts left out: outside the samples' span, and (once placed) within
+        :data:`GIVEN_EDGE_SAMPLES` samples of either end.
     """
 
     restarts: np.ndarray
@@ -64,10 +67,32 @@ class Lifetimes:
     rejected: int = 0
     loop_reading: "Lifetimes | None" = None
     source: str = "drops"
+    given_outside: int = 0
+    given_at_edges: int = 0
 
 
 #: Fewest drops that can make a garbage collector's sawtooth (fewer are restarts).
 GC_MIN_DROPS = 8
+
+
+def median3(v: np.ndarray) -> np.ndarray:
+    """The 3-point running median of ``v`` (the ends as they are): single-sample scrape
+    spikes, up or down, are no restarts; every level that holds for two samples stays."""
+    out = v.copy()
+    a, b, c = v[:-2], v[1:-1], v[2:]
+    out[1:-1] = np.maximum(np.minimum(a, b), np.minimum(np.maximum(a, b), c))
+    return out
+
+
+def detrended_range(t: np.ndarray, v: np.ndarray) -> float:
+    """The p1-p99 range of ``v`` less its least-squares line (value units): a leak's own
+    growth must not hide its drops. At least 1e-12."""
+    step = max(1, v.shape[0] // 10_000)
+    x = t[::step] - t[0]
+    slope, intercept = least_squares_line(x, v[::step])
+    flat = v[::step] - (intercept + slope * x)
+    p1, p99 = order.percentiles(flat, (1, 99))
+    return max(float(p99 - p1), 1e-12)
 
 
 def find_lifetimes(t: np.ndarray, v: np.ndarray, config: Config, *,
@@ -109,20 +134,12 @@ def find_lifetimes(t: np.ndarray, v: np.ndarray, config: Config, *,
     # a 3-point median removes single-sample scrape spikes (up or down), which are no
     # restarts, and keeps every level that holds for two samples or more
     if smooth:
-        v = v.copy()
-        a, b, c = raw[:-2], raw[1:-1], raw[2:]
-        v[1:-1] = np.maximum(np.minimum(a, b), np.minimum(np.maximum(a, b), c))  # median
+        v = median3(raw)
     ahead = np.full(n, np.inf)
     for k in range(1, horizon + 1):  # lowest value within the next few samples
         ahead[:-k] = np.minimum(ahead[:-k], v[k:])
     drop = v - ahead
-    # the range of the detrended values: a leak's own growth must not hide its GC drops
-    step = max(1, n // 10_000)
-    x = t[::step] - t[0]
-    slope, intercept = least_squares_line(x, v[::step])
-    flat = v[::step] - (intercept + slope * x)
-    p1, p99 = order.percentiles(flat, (1, 99))
-    scale = max(float(p99 - p1), 1e-12)
+    scale = detrended_range(t, v)
     # a drop must clear both shares; when none clears the range's, the noise (a median
     # absolute deviation of every difference, 0.4 ms a week) cannot make one
     if not float(np.max(drop[:-1])) > config.restart_drop_fraction * scale:
@@ -359,6 +376,11 @@ def _run_starts(keys: np.ndarray) -> np.ndarray:
 GIVEN_RESTART_SLACK = 2
 GIVEN_RESTART_SECONDS = 120.0
 
+#: A given restart that would leave fewer samples than this before it (the first
+#: lifetime) or after it (the current one) is left out: so short a lifetime cannot be
+#: judged.
+GIVEN_EDGE_SAMPLES = 3
+
 
 def given_lifetimes(t: np.ndarray, v: np.ndarray, restarts: np.ndarray,
                     config: Config, *, snap: bool = True) -> Lifetimes:
@@ -373,11 +395,13 @@ def given_lifetimes(t: np.ndarray, v: np.ndarray, restarts: np.ndarray,
     restarts : numpy.ndarray
         Unix seconds of the restarts, any order; those at or before the first sample or
         after the last are outside the window and left out. Each starts a new lifetime at
-        the first sample at or after it, moved to the sample after the sharpest fall
-        within :data:`GIVEN_RESTART_SLACK` samples or :data:`GIVEN_RESTART_SECONDS` of it
-        (whichever reaches further) when that fall stands out
-        of the noise as a restart's must (``Config.restart_drop_sigma`` sigmas of the
-        sample-to-sample differences).
+        the first sample at or after it, moved to the sample after the sharpest fall of
+        the 3-point median within :data:`GIVEN_RESTART_SLACK` samples or
+        :data:`GIVEN_RESTART_SECONDS` of it (whichever reaches further) when that fall is
+        one a restart could be found from (``Config.restart_drop_sigma`` noise sigmas
+        and ``Config.restart_drop_fraction`` of the detrended range, as
+        :func:`find_lifetimes` asks). One left within :data:`GIVEN_EDGE_SAMPLES` samples
+        of either end is left out.
     config : Config
     snap : bool
         Move each restart to the fall near it (default); False takes the first sample at
@@ -392,14 +416,18 @@ def given_lifetimes(t: np.ndarray, v: np.ndarray, restarts: np.ndarray,
     """
     n = t.shape[0]
     found = find_lifetimes(t, v, config)
-    # a fall a restart time is moved to must stand out of the noise as a restart's does
-    sigma = 1.4826 * order.mad(np.diff(v)) / np.sqrt(2.0) if n > 2 else 0.0
+    inside = [float(r) for r in np.asarray(restarts, dtype=float) if t[0] < r <= t[-1]]
     firsts = set()
-    for r in np.asarray(restarts, dtype=float):
-        if not t[0] < r <= t[-1]:
-            continue
+    if snap and inside and n >= 4:
+        # a fall a restart time is moved to must be one a restart could be found from:
+        # out of the noise and a share of the range, on the 3-point median
+        smooth = median3(v)
+        sigma = 1.4826 * order.mad(np.diff(v)) / np.sqrt(2.0)
+        needed = max(config.restart_drop_sigma * sigma,
+                     config.restart_drop_fraction * detrended_range(t, smooth))
+    for r in inside:
         i = int(np.searchsorted(t, r, side="left"))
-        if not snap:
+        if not snap or n < 4:
             firsts.add(i)
             continue
         lo = min(max(1, i - GIVEN_RESTART_SLACK),
@@ -407,10 +435,14 @@ def given_lifetimes(t: np.ndarray, v: np.ndarray, restarts: np.ndarray,
         hi = max(min(n - 1, i + GIVEN_RESTART_SLACK),
                  int(np.searchsorted(t, r + GIVEN_RESTART_SECONDS, side="right")) - 1)
         lo, hi = max(1, lo), min(n - 1, hi)
-        falls = v[lo - 1:hi] - v[lo:hi + 1]  # falls[k]: from sample lo-1+k to lo+k
+        falls = smooth[lo - 1:hi] - smooth[lo:hi + 1]  # falls[k]: into sample lo + k
         k = int(np.argmax(falls))
-        firsts.add(lo + k if falls[k] > config.restart_drop_sigma * sigma else i)
-    starts = np.array(sorted(firsts), dtype=np.int64)
+        firsts.add(lo + k if falls[k] > needed else i)
+    # a lifetime of a few samples at either end cannot be judged: a restart counter read
+    # before memory shows the fall, or a restart just as the window begins
+    kept = sorted(i for i in firsts
+                  if GIVEN_EDGE_SAMPLES <= i <= n - GIVEN_EDGE_SAMPLES)
+    starts = np.array(kept, dtype=np.int64)
     given_at = t[starts] if starts.size else np.empty(0)
     # drops taken for restarts (or rejected as such) that are not near a given restart
     slack = max(GIVEN_RESTART_SECONDS,
@@ -422,4 +454,5 @@ def given_lifetimes(t: np.ndarray, v: np.ndarray, restarts: np.ndarray,
     peaks = np.array([float(v[a:b].max()) for a, b in zip(edges[:-1], edges[1:])])
     return Lifetimes(given_at.astype(float), bounds, peaks, fast_drops=found.fast_drops,
                      cycle=found.cycle, rejected=found.rejected + elsewhere,
-                     source="given")
+                     source="given", given_outside=len(restarts) - len(inside),
+                     given_at_edges=len(firsts) - len(kept))

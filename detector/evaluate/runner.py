@@ -90,12 +90,16 @@ def our_detector(t, v, limit, config=None, restarts=None) -> BaselineResult:
     return BaselineResult(rep.leak, rep.onset)
 
 
-def our_detector_on_test_runs(t, v, limit) -> BaselineResult:
+def our_detector_on_test_runs(t, v, limit, restarts=None) -> BaselineResult:
     """``detector.analyze`` with :meth:`detector.Config.for_test_runs` (how a CI job that
     checks its test runs calls it)."""
     from ..config import Config
 
-    return our_detector(t, v, limit, Config.for_test_runs())
+    return our_detector(t, v, limit, Config.for_test_runs(), restarts)
+
+
+#: Our detector's functions: the ones given the restarts an item knows.
+OURS = (our_detector, our_detector_on_test_runs)
 
 
 def detector_function(name: str, *, test_runs: bool = False) -> Callable:
@@ -127,7 +131,7 @@ def run(items: Sequence[Item], detectors: Iterable[str] = DETECTORS, *,
         for item in items:
             # the restarts known are ours to use: the baselines have no such input
             given = {"restarts": item.restarts} if (
-                fn is our_detector and item.restarts is not None) else {}
+                fn in OURS and item.restarts is not None) else {}
             try:
                 r = fn(item.timestamps, item.values, item.limit, **given)
                 outs.append(Outcome(bool(r.leak), r.onset))
@@ -141,7 +145,7 @@ def run(items: Sequence[Item], detectors: Iterable[str] = DETECTORS, *,
         for i, o in zip(items, outs):
             if i.leak and o.leak and i.onset is not None:
                 given = {"restarts": i.restarts} if (
-                    fn is our_detector and i.restarts is not None) else {}
+                    fn in OURS and i.restarts is not None) else {}
 
                 def detect(t, v, fn=fn, limit=i.limit, given=given):
                     try:  # (restarts after a replay's prefix are outside it: left out)

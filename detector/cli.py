@@ -520,6 +520,7 @@ def watch(
         "--range", metavar="DURATION",
         help="History fetched on the first poll and kept per series.")] = "7d",
     step: P.Step = None,
+    restarts_query: P.RestartsQuery = None,
     interval: Annotated[str, typer.Option(
         "--interval", metavar="DURATION", help="Time between polls.")] = "60s",
     iterations: Annotated[int, typer.Option(
@@ -575,13 +576,13 @@ def watch(
             raise typer.BadParameter(f"expected NAME=VALUE, got {item!r}",
                                      param_hint="--alert-label")
         extra[name.strip()] = value
-    target = P.target(query, metric, selector)
+    target = P.target(query, metric, selector, restarts_query=restarts_query)
     if target.components:
         _warn("watch follows the working set of --metric breakdown; the other components are "
               "judged by scan --metric breakdown")
     watched = Watched(target.query, target.limit_queries,
                       P.seconds(step, "--step") if step is not None else None,
-                      P.seconds(history, "--range"))
+                      P.seconds(history, "--range"), target.restart_queries)
     every = P.seconds(interval, "--interval")
     stop = []
     signal.signal(signal.SIGTERM, lambda *a: stop.append(True))

@@ -162,6 +162,9 @@ class OnlineDetector:
         self._seen = 0
         self._band = _Band(band_window, band_k)
         self._band_hits = 0  # consecutive samples outside the band
+        # the restarts the caller noted (note_restarts), in time order; None: none noted,
+        # restarts are found from the drops
+        self._restarts: list[float] | None = None
 
     # ------------------------------------------------------------------ samples
     def __len__(self) -> int:
@@ -353,12 +356,35 @@ class OnlineDetector:
         v[:n] = self._v[self._start:self._end]
         self._t, self._v, self._start, self._end = t, v, 0, n
 
+    def note_restarts(self, times: Iterable[float] = ()) -> None:
+        """Say when the process restarted (unix seconds; from a restart counter or a
+        start time), and that it restarts only when noted from now on.
+
+        From the first call on, every run judges the buffer with the restarts noted
+        (``analyze(restarts=...)``: lifetimes split there and only there) instead of
+        finding them from the drops; ``note_restarts()`` with no times says so without
+        a restart. Times already noted are kept once; those older than the buffer are
+        let go as it moves on.
+        """
+        ts = np.asarray(list(times) if not isinstance(times, np.ndarray) else times,
+                        dtype=np.float64).ravel()
+        if not np.all(np.isfinite(ts)):
+            raise InputError("restart times must be finite unix seconds", source=self.series_id)
+        known = set(self._restarts or ())
+        self._restarts = sorted(known | set(ts.tolist()))
+        self._dirty = True
+
     # ------------------------------------------------------------------ verdicts
     def _analyze(self) -> Report:
         from .analysis.pipeline import analyze
 
+        restarts = None
+        if self._restarts is not None:
+            oldest = self._oldest if len(self) else math.inf
+            self._restarts = [r for r in self._restarts if r > oldest]
+            restarts = np.array(self._restarts, dtype=np.float64)
         return analyze(self.values.copy(), self.timestamps.copy(), limit=self.limit,
-                       config=self.config, series_id=self.series_id)
+                       restarts=restarts, config=self.config, series_id=self.series_id)
 
     def _run(self, now: float) -> list[AlertEvent]:
         self._last_run = now
@@ -414,6 +440,7 @@ class OnlineDetector:
             "leaking": self._leaking, "seen": self._seen, "n": len(self),
             "band": {"window": band.window, "k": band.k, "shift": band.shift,
                      "values": list(band.values), "hits": self._band_hits},
+            "restarts": self._restarts,
         }
         body = json.dumps(meta, allow_nan=True).encode()
         return (STATE_MAGIC + struct.pack("<HI", STATE_VERSION, len(body)) + body
@@ -474,6 +501,12 @@ class OnlineDetector:
         band.s1 = float(sum(band.values))
         band.s2 = float(sum(x * x for x in band.values))
         det._band_hits = int(meta["band"]["hits"])
+        restarts = meta.get("restarts")  # (absent from states written before it existed)
+        if restarts is not None:
+            if not isinstance(restarts, list) or not all(
+                    isinstance(r, (int, float)) and math.isfinite(r) for r in restarts):
+                raise InputError("corrupt detector state (restarts)", source="state")
+            det._restarts = sorted(float(r) for r in restarts)
         return det
 
 

@@ -26,7 +26,8 @@ import numpy as np
 
 from .config import Config
 from .errors import InputError, SourceUnreachable
-from .sources.prometheus import Connection, PrometheusClient, RangeQuery, fetch_limits
+from .sources.prometheus import (Connection, PrometheusClient, RangeQuery, fetch_limits,
+                                 fetch_restarts)
 from .stream import AlertEvent, OnlineDetector
 
 _MAGIC = b"DTWATCH"
@@ -47,12 +48,17 @@ class Watched:
         Seconds between points; None: the server's scrape interval.
     history : float
         Seconds fetched on the first poll, and kept per series (default 7 days).
+    restart_queries : tuple of str
+        PromQL for when the processes restarted, as in the presets (a series with one
+        is judged with those restarts and no others:
+        :meth:`~detector.stream.OnlineDetector.note_restarts`).
     """
 
     query: str
     limit_queries: tuple[str, ...] = ()
     step: float | None = None
     history: float = 7 * 86400.0
+    restart_queries: tuple[str, ...] = ()
 
 
 class Watcher:
@@ -116,6 +122,12 @@ class Watcher:
                 request = RangeQuery(self.watched.query, start, now, self.step,
                                      self.watched.limit_queries)
                 self.limits.update(fetch_limits(client, request, self.step, fetched, self.warn))
+            restarts = {}
+            if self.watched.restart_queries and fetched:
+                # from a point before the new ones: a rise across the poll's edge counts
+                request = RangeQuery(self.watched.query, start - self.step, now, self.step,
+                                     (), self.watched.restart_queries)
+                restarts = fetch_restarts(client, request, self.step, fetched, self.warn)
         events: list[AlertEvent] = []
         latest = self.last_end
         for key in sorted(fetched):
@@ -127,6 +139,8 @@ class Watcher:
                                      series_id=key)
                 self.detectors[key] = det
                 self.labels[key] = {k: v for k, v in labels.items() if k != "__name__"}
+            if key in restarts:
+                det.note_restarts(restarts[key])
             seen = det.timestamps[-1] if len(det) else -np.inf
             new = ts > seen
             if new.any():

@@ -123,3 +123,28 @@ def test_restarts_query_needs_prometheus(tmp_path):
                            "--restarts-query", "up"], capture_output=True, text=True)
     assert done.returncode == 2
     assert "--restarts-query needs --prometheus URL" in done.stderr
+
+
+def test_watch_follows_the_restarts_poll_by_poll(server):
+    """A watcher fed a day at a time notes each container's restarts as its counter
+    rises (a rise across a poll's edge included) and judges with them: the loop is a
+    restart loop at the end, the release one lifetime, the bare twin read from drops."""
+    from detector.watch import Watched, Watcher
+
+    srv, t, kills = server
+    p = PRESETS["working-set"]
+    watcher = Watcher(Connection(srv.url), Watched(p.query, p.limit_queries, float(STEP),
+                                                   8 * 86400.0, p.restart_queries))
+    for now in np.arange(t[0] + 86400.0, t[-1] + 1, 86400.0).tolist() + [float(t[-1])]:
+        watcher.poll(now=now)
+    by = {k.split('container="')[1].split('"')[0]: d for k, d in watcher.detectors.items()}
+    noted = np.array(by["loop"]._restarts)
+    assert noted.size == kills.size and np.all(noted - kills >= 0)
+    assert np.all(noted - kills < 60.0 + STEP)  # the counter's sample after each kill
+    rep = by["loop"].report
+    assert rep.evidence["lifetimes"]["restarts_from"] == "given"
+    assert rep.pattern == "restart_loop"
+    assert by["release"]._restarts == [] and by["release"].report.evidence["lifetimes"][
+        "count"] == 1
+    assert by["bare"]._restarts is None
+    assert by["bare"].report.evidence["lifetimes"]["restarts_from"] == "drops"

@@ -303,3 +303,52 @@ def test_catch_up_in_bulk_equals_sample_by_sample():
     with pytest.raises(InputError, match="timestamp must be finite, got nan"):
         bulk.catch_up([t[-1] + 60.0, np.nan, t[-1] + 180.0], [1.0, 2.0, 3.0])
     assert bulk.timestamps[-1] == t[-1] + 60.0  # what came before the bad one is taken
+
+
+def test_a_stream_judges_with_the_restarts_it_is_told_of():
+    import json
+    import struct
+
+    from test_given_restarts import DAY, loop_on_a_moving_background
+
+    t, v, kills = loop_on_a_moving_background(1)
+    blind, told = OnlineDetector(series_id="a"), OnlineDetector(series_id="b")
+    told.note_restarts()  # known from the start: restarts only where noted
+    for k in range(0, t.size, 500):
+        blind.catch_up(t[k:k + 500], v[k:k + 500])
+        told.note_restarts(kills[(kills > t[k]) & (kills <= t[min(k + 500, t.size) - 1])])
+        told.catch_up(t[k:k + 500], v[k:k + 500])
+    assert blind.report.evidence["lifetimes"]["restarts_from"] == "drops"
+    assert blind.report.pattern != "restart_loop"
+    rep = told.report
+    assert rep.evidence["lifetimes"]["restarts_from"] == "given"
+    assert rep.pattern == "restart_loop" and told.leaking
+    # the state keeps them; one written before restarts existed restores without
+    back = OnlineDetector.from_state(told.to_state())
+    assert back._restarts == told._restarts and back.report.pattern == "restart_loop"
+    state = blind.to_state()
+    head = len(b"DTSTATE")
+    version, length = struct.unpack_from("<HI", state, head)
+    meta = json.loads(state[head + 6:head + 6 + length])
+    assert meta["restarts"] is None
+    for restarts, ok in ((None, True), ([1.0, "x"], False), (5, False)):
+        if restarts is None:
+            del meta["restarts"]
+        else:
+            meta["restarts"] = restarts
+        body = json.dumps(meta).encode()
+        forged = state[:head] + struct.pack("<HI", version, len(body)) + body \
+            + state[head + 6 + length:]
+        if ok:
+            assert OnlineDetector.from_state(forged)._restarts is None
+        else:
+            with pytest.raises(InputError, match="corrupt detector state"):
+                OnlineDetector.from_state(forged)
+    with pytest.raises(InputError, match="finite"):
+        told.note_restarts([float("nan")])
+    # restarts older than the buffer are let go as it moves on
+    short = OnlineDetector(history=2 * DAY)
+    short.note_restarts(kills)
+    short.catch_up(t, v)
+    short.report
+    assert short._restarts == [k for k in kills.tolist() if k > t[-1] - 2 * DAY]

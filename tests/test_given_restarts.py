@@ -189,3 +189,34 @@ def test_a_restart_is_not_moved_to_a_scrape_dip_or_a_quantum():
     at = tq[step_down + 1] - 30.0  # a sample after a one-unit fall, between two samples
     rep = detector.analyze(q, tq, restarts=[at])
     assert rep.evidence["lifetimes"]["restarts"] == [at + 30.0]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_under_a_gc_sawtooth_a_restart_stays_at_its_kill(seed):
+    """A JVM heap at 1 s killed in a loop (tests/test_lookalikes.py): its collections
+    fall every 40-100 s, as deep as a kill's, so a given restart is moved only within 2
+    samples, not to a collection a minute away."""
+    from test_lookalikes import jvm_restart_loop
+
+    t, v, kills = jvm_restart_loop(seed)
+    rep = detector.analyze(v, t, restarts=kills)
+    placed = np.array(rep.evidence["lifetimes"]["restarts"])
+    assert placed.size == kills.size
+    assert np.max(np.abs(placed - kills)) <= 2.0
+
+
+def test_under_a_gc_sawtooth_a_restart_is_not_moved_to_a_collection():
+    """Collections every 60 s give back 0.5 GB; a kill gives back the 0.1 GB the live set
+    grew by, too little to be a restart's fall on its own. A restart given at the kill
+    stays there: it is not moved to a collection within two minutes of it."""
+    rng = np.random.default_rng(0)
+    t = 1.7e9 + np.arange(2 * 3600, dtype=float)
+    kills = t[0] + np.array([1210.5, 2450.5, 3640.5, 4850.5, 6050.5])
+    life = np.searchsorted(kills, t, side="right")
+    starts = np.concatenate(([t[0]], kills))[life]
+    v = 0.3e9 + 0.5e9 * ((t - t[0]) % 60.0) / 60.0 + 0.1e9 * (t - starts) / 1200.0 \
+        + rng.normal(0, 2e6, t.size)
+    rep = detector.analyze(v, t, restarts=kills)
+    assert rep.evidence["lifetimes"]["gc_like_drops"] > 0
+    placed = np.array(rep.evidence["lifetimes"]["restarts"])
+    assert np.max(np.abs(placed - kills)) <= 1.0  # the first sample after each kill

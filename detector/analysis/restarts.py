@@ -369,10 +369,10 @@ def _run_starts(keys: np.ndarray) -> np.ndarray:
     return np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
 
 
-#: A restart time given by the caller is moved to the sharpest fall within this many
-#: samples of it, or :data:`GIVEN_RESTART_SECONDS`, whichever is longer: a restart counter
-#: or a process start time is scraped apart from the memory samples (kube-state-metrics
-#: every 30-60 s), a sample or two early or late.
+#: A restart time given by the caller is moved to the nearest restart-sized fall within
+#: this many samples of it, or :data:`GIVEN_RESTART_SECONDS` (whichever is longer; samples
+#: only under a GC sawtooth): a restart counter or a process start time is scraped apart
+#: from the memory samples (kube-state-metrics every 30-60 s), a sample or two late.
 GIVEN_RESTART_SLACK = 2
 GIVEN_RESTART_SECONDS = 120.0
 
@@ -395,11 +395,12 @@ def given_lifetimes(t: np.ndarray, v: np.ndarray, restarts: np.ndarray,
     restarts : numpy.ndarray
         Unix seconds of the restarts, any order; those at or before the first sample or
         after the last are outside the window and left out. Each starts a new lifetime at
-        the first sample at or after it, moved to the sample after the sharpest fall of
+        the first sample at or after it, moved to the sample after the nearest fall of
         the 3-point median within :data:`GIVEN_RESTART_SLACK` samples or
-        :data:`GIVEN_RESTART_SECONDS` of it (whichever reaches further) when that fall is
-        one a restart could be found from (``Config.restart_drop_sigma`` noise sigmas
-        and ``Config.restart_drop_fraction`` of the detrended range, as
+        :data:`GIVEN_RESTART_SECONDS` of it (whichever reaches further; samples only
+        under a GC sawtooth, whose own falls are everywhere) that is one a restart could
+        be found from (``Config.restart_drop_sigma`` noise sigmas and
+        ``Config.restart_drop_fraction`` of the detrended range, as
         :func:`find_lifetimes` asks). One left within :data:`GIVEN_EDGE_SAMPLES` samples
         of either end is left out.
     config : Config
@@ -430,14 +431,15 @@ def given_lifetimes(t: np.ndarray, v: np.ndarray, restarts: np.ndarray,
         if not snap or n < 4:
             firsts.add(i)
             continue
-        lo = min(max(1, i - GIVEN_RESTART_SLACK),
-                 int(np.searchsorted(t, r - GIVEN_RESTART_SECONDS, side="left")))
-        hi = max(min(n - 1, i + GIVEN_RESTART_SLACK),
-                 int(np.searchsorted(t, r + GIVEN_RESTART_SECONDS, side="right")) - 1)
+        lo, hi = i - GIVEN_RESTART_SLACK, i + GIVEN_RESTART_SLACK
+        if found.cycle is None:  # (under a GC sawtooth falls are everywhere: samples only)
+            lo = min(lo, int(np.searchsorted(t, r - GIVEN_RESTART_SECONDS, side="left")))
+            hi = max(hi, int(np.searchsorted(t, r + GIVEN_RESTART_SECONDS, side="right")) - 1)
         lo, hi = max(1, lo), min(n - 1, hi)
         falls = smooth[lo - 1:hi] - smooth[lo:hi + 1]  # falls[k]: into sample lo + k
-        k = int(np.argmax(falls))
-        firsts.add(lo + k if falls[k] > needed else i)
+        big = np.flatnonzero(falls > needed) + lo
+        # the nearest such fall (the earlier on a tie), else the time as given
+        firsts.add(int(big[np.argmin(np.abs(big - i))]) if big.size else i)
     # a lifetime of a few samples at either end cannot be judged: a restart counter read
     # before memory shows the fall, or a restart just as the window begins
     kept = sorted(i for i in firsts

@@ -531,6 +531,13 @@ class OnlineFleet:
 
     def update(self, series_id: str, timestamp: float, value: float) -> list[AlertEvent]:
         """Feed one sample of one series; return its alert events."""
+        return self._detector(series_id).update(timestamp, value)
+
+    def note_restarts(self, series_id: str, times: Iterable[float] = ()) -> None:
+        """:meth:`OnlineDetector.note_restarts` for one series (created on first sight)."""
+        self._detector(series_id).note_restarts(times)
+
+    def _detector(self, series_id: str) -> OnlineDetector:
         det = self.detectors.get(series_id)
         if det is None:
             if len(self.detectors) >= self.max_series:
@@ -538,7 +545,7 @@ class OnlineFleet:
                                  source=series_id)
             det = OnlineDetector(self.limits.get(series_id), series_id=series_id, **self.kwargs)
             self.detectors[series_id] = det
-        return det.update(timestamp, value)
+        return det
 
     def leaking(self) -> list[str]:
         """Series currently in the leaking alert state."""

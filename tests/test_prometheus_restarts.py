@@ -148,3 +148,20 @@ def test_watch_follows_the_restarts_poll_by_poll(server):
         "count"] == 1
     assert by["bare"]._restarts is None
     assert by["bare"].report.evidence["lifetimes"]["restarts_from"] == "drops"
+
+
+def test_the_breakdown_preset_reads_restarts_too(server):
+    """--metric breakdown fetches the cAdvisor family together; every component of a
+    container carries its restarts (here only the working set is backfilled)."""
+    from detector.sources.cadvisor import iter_breakdown
+
+    srv, t, kills = server
+    p = PRESETS["breakdown"]
+    request = RangeQuery(p.query, float(t[0]), float(t[-1]), STEP, p.limit_queries,
+                         p.restart_queries)
+    items = {i.labels["container"]: i for i in iter_breakdown(Connection(srv.url), request,
+                                                              p.components)}
+    expect = t[np.searchsorted(t, kills + 60.0)].astype(float).tolist()
+    assert items["loop"].primary.restarts.tolist() == expect
+    assert items["release"].primary.restarts.tolist() == []
+    assert items["bare"].primary.restarts is None

@@ -166,6 +166,11 @@ def test_fleet_and_bad_input():
     with pytest.raises(ValueError, match="history"):
         OnlineDetector(history=0)
     assert fleet.leaking() == []
+    # restarts noted per series, through the same cap
+    fleet.note_restarts("a", [0.5])
+    assert fleet.detectors["a"]._restarts == [0.5] and fleet.detectors["b"]._restarts is None
+    with pytest.raises(InputError, match="fleet holds 2 series"):
+        fleet.note_restarts("c")
 
 
 def test_catch_up_judges_once_after_the_batch():

@@ -143,7 +143,7 @@ def _anonymous(item: ComponentSeries) -> Series | None:
             not np.array_equal(swap.timestamps, rss.timestamps):
         return rss
     return _build(f"{item.id}[rss+swap]", rss.timestamps.copy(), rss.values + swap.values,
-                  item.labels)
+                  item.labels, rss.restarts)
 
 
 def _growth_window(report: Report, series: Series) -> tuple[float, float]:

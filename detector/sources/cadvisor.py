@@ -21,7 +21,7 @@ from ..errors import InputError
 from ..series import Series
 from .components import ComponentSeries, PRIMARY_ORDER
 from .prometheus import (Connection, PrometheusClient, RangeQuery, Warn, _iso, fetch_limits,
-                         resolve_step, shard_matchers)
+                         fetch_restarts, resolve_step, shard_matchers)
 
 
 def iter_breakdown(connection: Connection, request: RangeQuery,
@@ -75,8 +75,10 @@ def iter_breakdown(connection: Connection, request: RangeQuery,
                         warn(f"{len(got)} series of component {c} have no {primary}: left out")
                 continue
             shard = RangeQuery(restrict(request.query), request.start, request.end, step,
-                               tuple(restrict(q) for q in request.limit_queries))
+                               tuple(restrict(q) for q in request.limit_queries),
+                               tuple(restrict(q) for q in request.restart_queries))
             limits.update(fetch_limits(client, shard, step, base, warn))
+            restarts = fetch_restarts(client, shard, step, base, warn)
             for key in sorted(base):
                 labels = base[key][0]
                 parts = {}
@@ -85,7 +87,8 @@ def iter_breakdown(connection: Connection, request: RangeQuery,
                     if got is not None:
                         _, ts, vals = got
                         parts[c] = Series.from_arrays(vals, ts, id=f"{key}[{c}]",
-                                                      labels=labels)
+                                                      labels=labels,
+                                                      restarts=restarts.get(key))
                 seen += 1
                 yield ComponentSeries(key, parts, {k: v for k, v in labels.items()
                                                    if k != "__name__"})

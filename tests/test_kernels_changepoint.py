@@ -128,11 +128,14 @@ def test_hypothesis_integer_data(values, pen, min_size, jump):
 @settings(max_examples=60, deadline=None)
 # deviations below 1e-100 (whose squares are near or below the subnormal range, where
 # ruptures' costs are rounding) are flushed to 0: pelt takes a signal within 1e-150 of
-# its mean as constant, see test_subnormal_spread_is_constant
+# its mean as constant, see test_subnormal_spread_is_constant. Likewise a positive penalty
+# below 1e-9 (under the rounding of the costs of values up to 1e3: ruptures' cost of three
+# equal values 341.63 is 9.7e-27, not 0, so it splits them for a penalty of 3.7e-114) is
+# taken as 0, where every side splits alike (test_penalty_under_the_rounding_of_a_cost)
 @given(st.lists(st.floats(-1e3, 1e3, allow_nan=False, allow_infinity=False)
                 .map(lambda v: 0.0 if abs(v) < 1e-100 else v),
                 min_size=1, max_size=60),
-       st.floats(0, 1e4), st.integers(1, 4))
+       st.floats(0, 1e4).map(lambda p: 0.0 if p < 1e-9 else p), st.integers(1, 4))
 def test_hypothesis_real_data_fpop(values, pen, min_size):
     y = np.array(values, float)
     if min_size > y.size:
@@ -141,6 +144,20 @@ def test_hypothesis_real_data_fpop(values, pen, min_size):
     ends, ok = _pelt_fpop(y, pen, min_size=min_size)
     assert not ok or ends == ref
     assert pelt_plain(y, pen, min_size=min_size, jump=1) == ref
+
+
+def test_penalty_under_the_rounding_of_a_cost():
+    # hypothesis found it (twelfth session): three equal values, whose cost is 0 in exact
+    # arithmetic, cost ruptures 9.7e-27 (its mean of them is not the value itself), so it
+    # splits them for any penalty below that; ours sees a constant stretch. Above the
+    # rounding they agree, and at 0 both split
+    y = np.array([341.62940941980685] * 3)
+    assert ruptures_pelt(y, 3.7e-114, 1, 1) == [1, 3]
+    assert _pelt_fpop(y, 3.7e-114, min_size=1) == ([3], True)
+    for pen in (1e-9, 1e-6, 1.0):
+        assert ruptures_pelt(y, pen, 1, 1) == [3] == _pelt_fpop(y, pen, min_size=1)[0]
+        assert pelt_plain(y, pen, min_size=1, jump=1) == [3]
+    assert ruptures_pelt(y, 0.0, 1, 1) == [1, 3] == _pelt_fpop(y, 0.0, min_size=1)[0]
 
 
 def test_subnormal_spread_is_constant():

@@ -7,11 +7,12 @@ Layouts, chosen by the columns (names compared case-insensitively):
 * single: ``timestamp, value`` (plus optional label columns, which then
   split the file into series); without labels the series is named after the
   file.
-
-In both, a ``restarts`` column (a restart counter: a restart wherever it counts up) or a
-``start_time`` column (the process's start time: a restart wherever it changes) gives the
-series its known restarts (:attr:`detector.Series.restarts`) instead of a label.
 * wide: ``timestamp`` and one numeric column per series.
+
+In the long and single layouts, a ``restarts`` column (a restart counter: a restart
+wherever it counts up) or a ``start_time`` column (the process's start time: a restart
+wherever it changes) gives the series its known restarts (:attr:`detector.Series.restarts`)
+instead of a label.
 
 Bad content raises :class:`InputError` with the 1-based line (the header is
 line 1) through the ``locate`` callback the reader supplies.

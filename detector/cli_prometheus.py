@@ -39,7 +39,9 @@ Metric = Annotated[Optional[str], _opt(
 RestartsQuery = Annotated[Optional[str], _opt(
     "--restarts-query", metavar="PROMQL",
     help="PromQL for when the processes restarted (a restart counter or a start time, "
-         "joined to the memory series by equal labels; a restart wherever it rises): each "
+         "joined to the memory series by equal labels, so aggregated to their labels and "
+         "written with braces: a restart where a counter changes or a start time moves "
+         "later): each "
          "series is then split into lifetimes there and only there. Default: a preset's "
          "(kube-state-metrics' restart counter for containers, process_start_time_seconds "
          "for JVM and Go, node_boot_time_seconds for nodes); none for --query. 'none': "
@@ -154,6 +156,10 @@ def target(query: str | None, metric: str | None, selector: str | None,
         raise typer.BadParameter("the query is empty ('none' finds restarts from the "
                                  "drops)", param_hint="--restarts-query")
     given = () if restarts_query.strip().lower() == "none" else (restarts_query,)
+    if selector and given:  # restricted as the preset's own selectors are
+        from .sources.presets import _add_matchers
+
+        given = tuple(_add_matchers(q, selector.strip().strip(",")) for q in given)
     return replace(chosen, restart_queries=given)
 
 

@@ -346,6 +346,9 @@ def _build(series_id: str, ts: np.ndarray, vals: np.ndarray,
                       gaps=gaps)
     ts.setflags(write=False)
     vals.setflags(write=False)
+    if restarts is not None:
+        restarts = np.array(restarts, dtype=np.float64)  # its own, read-only
+        restarts.setflags(write=False)
     lab = MappingProxyType({str(k): str(v) for k, v in (labels or {}).items()})
     return Series(id=str(series_id), timestamps=ts, values=vals, labels=lab, meta=meta,
                   restarts=restarts)

@@ -366,10 +366,9 @@ class OnlineDetector:
         a restart. Times already noted are kept once; those older than the buffer are
         let go as it moves on.
         """
-        ts = np.asarray(list(times) if not isinstance(times, np.ndarray) else times,
-                        dtype=np.float64).ravel()
-        if not np.all(np.isfinite(ts)):
-            raise InputError("restart times must be finite unix seconds", source=self.series_id)
+        from .series import restart_times
+
+        ts = restart_times(times, self.series_id)  # (analyze's units and errors)
         known = set(self._restarts or ())
         self._restarts = sorted(known | set(ts.tolist()))
         self._dirty = True
@@ -504,7 +503,8 @@ class OnlineDetector:
         restarts = meta.get("restarts")  # (absent from states written before it existed)
         if restarts is not None:
             if not isinstance(restarts, list) or not all(
-                    isinstance(r, (int, float)) and math.isfinite(r) for r in restarts):
+                    isinstance(r, (int, float)) and not isinstance(r, bool)
+                    and math.isfinite(r) for r in restarts):
                 raise InputError("corrupt detector state (restarts)", source="state")
             det._restarts = sorted(float(r) for r in restarts)
         return det

@@ -27,7 +27,7 @@ import numpy as np
 from .config import Config
 from .errors import InputError, SourceUnreachable
 from .sources.prometheus import (Connection, PrometheusClient, RangeQuery, fetch_limits,
-                                 fetch_restarts)
+                                 fetch_restart_series)
 from .stream import AlertEvent, OnlineDetector
 
 _MAGIC = b"DTWATCH"
@@ -90,6 +90,8 @@ class Watcher:
         self.limits: dict[str, float] = {}
         self.step: float | None = watched.step
         self.last_end: float | None = None
+        # per series, the last (time, value) of its restart series seen by a poll
+        self.last_marks: dict[str, tuple[float, float]] = {}
 
     def poll(self, now: float | None = None) -> list[AlertEvent]:
         """Fetch what is new up to ``now`` and feed it; return the alert events.
@@ -122,25 +124,23 @@ class Watcher:
                 request = RangeQuery(self.watched.query, start, now, self.step,
                                      self.watched.limit_queries)
                 self.limits.update(fetch_limits(client, request, self.step, fetched, self.warn))
-            restarts = {}
-            if self.watched.restart_queries and fetched:
-                # from a point before the new ones: a rise across the poll's edge counts
-                request = RangeQuery(self.watched.query, start - self.step, now, self.step,
-                                     (), self.watched.restart_queries)
-                restarts = fetch_restarts(client, request, self.step, fetched, self.warn)
+            restarts = self._restarts(client, start, now, fetched) \
+                if self.watched.restart_queries else {}
         events: list[AlertEvent] = []
         latest = self.last_end
         for key in sorted(fetched):
-            labels, ts, vals = fetched[key]
-            det = self.detectors.get(key)
-            if det is None:
-                det = OnlineDetector(self.limits.get(key), self.config,
-                                     history=self.watched.history, cadence=self.cadence,
-                                     series_id=key)
-                self.detectors[key] = det
+            labels = fetched[key][0]
+            if key not in self.detectors:
+                self.detectors[key] = OnlineDetector(
+                    self.limits.get(key), self.config, history=self.watched.history,
+                    cadence=self.cadence, series_id=key)
                 self.labels[key] = {k: v for k, v in labels.items() if k != "__name__"}
-            if key in restarts:
-                det.note_restarts(restarts[key])
+        for key, times in restarts.items():  # (also of series without samples this poll)
+            if key in self.detectors:
+                self.detectors[key].note_restarts(times)
+        for key in sorted(fetched):
+            _, ts, vals = fetched[key]
+            det = self.detectors[key]
             seen = det.timestamps[-1] if len(det) else -np.inf
             new = ts > seen
             if new.any():
@@ -150,6 +150,37 @@ class Watcher:
         # the next poll starts after the newest sample seen (a lagging server catches up)
         self.last_end = now if latest is None else latest
         return events
+
+    def _restarts(self, client: PrometheusClient, start: float, now: float,
+                  fetched: dict) -> dict[str, np.ndarray]:
+        """The restarts each series' restart series shows since the last poll: of every
+        series seen so far (its memory may be missing from this poll while its process
+        crash-loops), measured from the last mark kept from the polls before, so that a
+        change across polls, or across a poll without memory samples, counts once."""
+        from .restart_marks import restarts_from_marks
+
+        known = {key: (self.labels.get(key) or labels, None, None)
+                 for key, (labels, _, _) in fetched.items()}
+        known.update({key: (labels, None, None) for key, labels in self.labels.items()
+                      if key not in known})
+        # from a point before the new samples: what the last poll saw last (a watcher
+        # restored from its state keeps no marks)
+        request = RangeQuery(self.watched.query, start - self.step, now, self.step, (),
+                             self.watched.restart_queries)
+        out = {}
+        for key, (ts, vals) in fetch_restart_series(client, request, self.step, known,
+                                                    self.warn, min_points=1).items():
+            before = self.last_marks.get(key)
+            if before is not None:
+                after = ts > before[0]
+                ts = np.concatenate(([before[0]], ts[after]))
+                vals = np.concatenate(([before[1]], vals[after]))
+            found = restarts_from_marks(ts, vals)
+            ok = np.flatnonzero(np.isfinite(vals))
+            self.last_marks[key] = (float(ts[ok[-1]]), float(vals[ok[-1]]))
+            if found is not None:
+                out[key] = found
+        return out
 
     def leaking(self) -> list[str]:
         """Series ids currently in the leaking state."""

@@ -9,7 +9,9 @@ The server holds 8 days at 5 minutes of three containers' working sets:
   scraped a minute after each kill, counts the kills;
 * ``release``: memory that falls back near its start once, a partial release its drops
   alone read as a restart; its counter stays at 0;
-* ``bare``: the same release, with no counter at all: its restarts come from its drops.
+* ``bare``: the same release, with no counter at all: its restarts come from its drops;
+* ``crash``: the same release without memory samples for 40 minutes, its counter rising
+  in the middle of that gap.
 """
 
 from __future__ import annotations
@@ -48,11 +50,16 @@ def server(tmp_path_factory):
     release = release + np.random.default_rng(2).normal(0, 0.005 * GB, t.size)
     # the counter is scraped a minute after each kill: its first sample at or after that
     count = np.searchsorted(kills + 60.0, t, side="right").astype(float)
+    # crash: no memory samples for 40 minutes at day 2 (crash-looping), its counter rising
+    # in the middle of the gap
+    gap = (t >= t[0] + 2 * 86400) & (t < t[0] + 2 * 86400 + 2400)
+    crash_count = (t >= t[0] + 2 * 86400 + 1200).astype(float)
     ws = [(_labels("loop"), t, loop), (_labels("release"), t, release),
-          (_labels("bare"), t, release)]
+          (_labels("bare"), t, release), (_labels("crash"), t[~gap], release[~gap])]
     ksm = [({k: _labels(c)[k] for k in ("namespace", "pod", "container")}
             | {"job": "kube-state-metrics", "uid": f"u-{c}"}, t, vals)
-           for c, vals in (("loop", count), ("release", np.zeros(t.size)))]
+           for c, vals in (("loop", count), ("release", np.zeros(t.size)),
+                           ("crash", crash_count))]
     families = [Family("container_memory_working_set_bytes", ws),
                 Family("kube_pod_container_status_restarts_total", ksm)]
     srv = PrometheusServer(families, tmp_path_factory.mktemp("prometheus")).start()
@@ -165,3 +172,41 @@ def test_the_breakdown_preset_reads_restarts_too(server):
     assert items["loop"].primary.restarts.tolist() == expect
     assert items["release"].primary.restarts.tolist() == []
     assert items["bare"].primary.restarts is None
+
+
+def test_watch_notes_a_restart_while_the_memory_series_is_missing(server):
+    """A watcher polling every step sees no memory sample of ``crash`` in the polls that
+    fall inside its gap, while its counter rises there: the restart is noted all the
+    same (from the counter's last value kept across polls), once."""
+    from detector.watch import Watched, Watcher
+
+    srv, t, _ = server
+    p = PRESETS["working-set"]
+    watcher = Watcher(Connection(srv.url), Watched(p.query, p.limit_queries, float(STEP),
+                                                   8 * 86400.0, p.restart_queries))
+    gap_start = float(t[0] + 2 * 86400)
+    watcher.poll(now=gap_start - 3600.0)
+    absent = 0
+    for now in np.arange(gap_start - 3000.0, gap_start + 6000.0, float(STEP)):
+        before = {k: len(d) for k, d in watcher.detectors.items()}
+        watcher.poll(now=float(now))
+        crash = next(k for k in watcher.detectors if 'container="crash"' in k)
+        absent += len(watcher.detectors[crash]) == before.get(crash)
+    assert absent >= 3  # polls without a new memory sample of crash
+    noted = watcher.detectors[crash]._restarts
+    assert noted == [gap_start + 1200.0]
+
+
+def test_restarts_query_option_resolves_with_the_selector():
+    from detector.cli_prometheus import target
+
+    chosen = target(None, "working-set", 'namespace="shop"',
+                    restarts_query='max by (namespace, pod, container) (my_restarts{})')
+    assert chosen.restart_queries == (
+        'max by (namespace, pod, container) (my_restarts{namespace="shop"})',)
+    assert target(None, "jvm-heap", None, restarts_query="none").restart_queries == ()
+    assert target(None, "node", None).restart_queries == PRESETS["node"].restart_queries
+    assert target("up", None, None).restart_queries == ()  # a --query has none by default
+    import typer
+    with pytest.raises(typer.BadParameter, match="the query is empty"):
+        target(None, "working-set", None, restarts_query=" ")

@@ -23,23 +23,39 @@ from detector.sources.files import FileSource
 from test_given_restarts import loop_on_a_moving_background
 
 
-def test_a_counter_column_gives_the_times_it_counts_up(tmp_path):
+def test_a_counter_column_gives_the_times_it_changes(tmp_path):
     p = tmp_path / "pod.csv"
-    # unsorted rows, a missing count, and a counter that is reset (kube-state-metrics
-    # restarted): only the rises are restarts
+    # unsorted rows, a missing count, a count that goes down (the pod recreated under its
+    # name, as a StatefulSet rollout does: a restart too), and a duplicated timestamp
+    # whose last row (the one the series keeps) is the one that counts
     p.write_text("timestamp,value,restarts\n"
-                 "60,2,0\n0,1,0\n120,3,\n180,1,1\n240,2,1\n300,1,3\n360,2,0\n420,1,0\n")
+                 "60,2,0\n0,1,0\n120,3,\n180,1,1\n240,2,1\n300,1,3\n360,2,0\n420,1,0\n"
+                 "480,2,4\n480,2,0\n")
     (s,) = read_path(p)
     assert s.id == "pod" and dict(s.labels) == {}  # the counter is no label
-    assert s.restarts.tolist() == [180.0, 300.0]
-    assert pickle.loads(pickle.dumps(s)).restarts.tolist() == [180.0, 300.0]
+    assert s.restarts.tolist() == [180.0, 300.0, 360.0]
+    assert pickle.loads(pickle.dumps(s)).restarts.tolist() == [180.0, 300.0, 360.0]
+    assert not s.restarts.flags.writeable
 
 
-def test_a_start_time_column_gives_the_times_it_changes(tmp_path):
+def test_a_column_with_fewer_than_two_values_says_nothing(tmp_path):
+    """An empty counter (or one value) is unknown, not "no restart": the restarts are
+    then found from the drops."""
     p = tmp_path / "long.csv"
+    p.write_text("series,timestamp,value,restarts\n"
+                 "a,0,1,\na,60,2,\na,120,3,\nb,0,1,5\nb,60,2,\nc,0,1,2\nc,60,2,2\n")
+    got = {s.id: s.restarts for s in read_path(p)}
+    assert got["a"] is None and got["b"] is None
+    assert got["c"].tolist() == []
+
+
+def test_a_start_time_column_gives_the_times_it_moves_later(tmp_path):
+    p = tmp_path / "long.csv"
+    # web's start time wobbles by a second from scrape to scrape (as client libraries and
+    # node_exporter report it): no restart; api's moves 110 s later: one
     p.write_text("series,timestamp,value,pod,start_time\n"
-                 "api,0,1,a,1000\nweb,0,5,b,900\napi,60,2,a,1000\nweb,60,6,b,900\n"
-                 "api,120,1,a,1110\nweb,120,7,b,900\napi,180,2,a,1110\n")
+                 "api,0,1,a,1000\nweb,0,5,b,900\napi,60,2,a,1000\nweb,60,6,b,901\n"
+                 "api,120,1,a,1110\nweb,120,7,b,900\napi,180,2,a,1110\nweb,180,7,b,901\n")
     got = {s.id: s for s in read_path(p)}
     assert set(got) == {'api{pod="a"}', 'web{pod="b"}'}
     assert got['api{pod="a"}'].restarts.tolist() == [120.0]
@@ -116,6 +132,59 @@ def test_analyze_prefers_the_restarts_it_is_given_over_the_file(tmp_path):
     (s,) = read_path(single)
     rep = detector.analyze(s, restarts=[])
     assert rep.evidence["lifetimes"]["count"] == 1
+
+
+def test_start_times_as_date_times_or_in_ms(tmp_path):
+    t = 1.7e9 + 60.0 * np.arange(6)
+    start = np.array([0, 0, 0, 200, 200, 200]) + 1.7e9 - 50
+    frame = pd.DataFrame({"timestamp": t.astype(int), "value": np.arange(6.0),
+                          "start_time": pd.to_datetime(start, unit="s", utc=True)})
+    frame.to_parquet(tmp_path / "dt.parquet", index=False)
+    frame.assign(start_time=frame.start_time.dt.strftime("%Y-%m-%dT%H:%M:%SZ")).to_csv(
+        tmp_path / "iso.csv", index=False)
+    frame.assign(start_time=(start * 1000).astype(np.int64)).to_csv(tmp_path / "ms.csv",
+                                                                     index=False)
+    for name in ("dt.parquet", "iso.csv", "ms.csv"):
+        (s,) = read_path(tmp_path / name)
+        assert s.restarts.tolist() == [t[3]], name
+
+
+def test_restart_columns_in_the_other_layouts(tmp_path):
+    # a wide file has a series per column: a counter there is an error, not a series
+    p = tmp_path / "wide.csv"
+    p.write_text("timestamp,a,b,restarts\n0,1,2,0\n60,1,2,1\n")
+    with pytest.raises(InputError, match="'restarts' says when a process restarted, but a "
+                                         "wide file"):
+        list(read_path(p))
+    # a breakdown per container: every component gets the restarts, none is a component
+    q = tmp_path / "breakdown.csv"
+    q.write_text("timestamp,working_set,rss,cache,restarts\n"
+                 "0,10,8,2,0\n60,11,9,2,0\n120,5,4,1,1\n180,6,5,1,1\n")
+    (item,) = read_path(q)
+    assert set(item.components) == {"working_set", "rss", "cache"}
+    assert all(part.restarts.tolist() == [120.0] for part in item.components.values())
+
+
+def test_a_streamed_csv_whose_first_block_has_no_count(tmp_path, monkeypatch):
+    """pyarrow types a column per block; an empty first block would type the counter
+    null and the next block fail (falling back to reading the whole file): the restart
+    columns are read as numbers from the start."""
+    import detector.sources.csv as csv_source
+    from detector.sources import grouped
+
+    rows = ["series,timestamp,value,restarts"]
+    rows += [f"a,{60 * k},{k},{'' if k < 2000 else 1 + k // 3000}" for k in range(6000)]
+    rows += [f"b,{60 * k},{k},0" for k in range(3000)]
+    p = tmp_path / "big.csv"
+    p.write_text("\n".join(rows) + "\n")
+    monkeypatch.setattr(csv_source, "STREAM_BLOCK", 1 << 14)  # many blocks
+    whole = []
+    monkeypatch.setattr("detector.sources.read_whole",
+                        lambda path: whole.append(path) or iter(()))
+    the_plan = grouped.plan(p, grouped.key_columns(grouped.column_names(p)))
+    got = {s.id: s.restarts for s in grouped.stream(p, the_plan)}
+    assert whole == []  # streamed, not read again whole
+    assert got["a"].tolist() == [60.0 * k for k in (3000,)] and got["b"].tolist() == []
 
 
 @pytest.mark.parametrize("header, row, match", [

@@ -336,7 +336,7 @@ def test_a_stream_judges_with_the_restarts_it_is_told_of():
     version, length = struct.unpack_from("<HI", state, head)
     meta = json.loads(state[head + 6:head + 6 + length])
     assert meta["restarts"] is None
-    for restarts, ok in ((None, True), ([1.0, "x"], False), (5, False)):
+    for restarts, ok in ((None, True), ([1.0, "x"], False), (5, False), ([True], False)):
         if restarts is None:
             del meta["restarts"]
         else:

@@ -160,3 +160,17 @@ def test_cli_usage_errors_exit_2(fixed, tmp_path, args, message):
     args = [str(tmp_path / a) if a in ("X.csv", "E.csv") else a for a in args]
     done = _verify(*args)
     assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr
+
+
+def test_the_restarts_a_series_knows_are_used_on_both_sides():
+    """An OOM-kill loop on a moving background before a fix, with its kill times known
+    (tests/test_given_restarts.py): judged with them, the side before the fix is a
+    restart loop; from its drops alone it is not."""
+    from test_given_restarts import loop_on_a_moving_background
+
+    t, v, kills = loop_on_a_moving_background(1)
+    fix = float(t[-1]) + 3600.0  # a fix after the window: the before side is all of it
+    known = Series.from_arrays(v, t, id="loop", restarts=kills)
+    blind = Series.from_arrays(v, t, id="loop")
+    assert verify(known, fix).before.pattern == "restart_loop"
+    assert verify(blind, fix).before.pattern != "restart_loop"

@@ -191,7 +191,9 @@ def verify(series: Series, fixed_at: float, *, config: Config | None = None,
 
     if not before_mask.any():
         return result("no_leak_before", "no sample before the fix")
-    rep_before = analyze(v[before_mask], t[before_mask], config=config)
+    # (the restarts the series knows of: those outside each side are left out)
+    rep_before = analyze(v[before_mask], t[before_mask], config=config,
+                         restarts=series.restarts)
     ev = rep_before.evidence
     slope_from = next((float(x) for x in (ev.get("current_lifetime_start"), rep_before.onset,
                                           ((ev.get("lifetimes") or {}).get("restarts")
@@ -203,7 +205,7 @@ def verify(series: Series, fixed_at: float, *, config: Config | None = None,
     ta, va = t[after_mask], v[after_mask]
     span_after = float(ta[-1] - fixed_at)
     settle = min(0.2 * span_after, 1800.0) if settle is None else float(settle)
-    rep_after = analyze(va, ta, config=config)
+    rep_after = analyze(va, ta, config=config, restarts=series.restarts)
     after = _side(ta, va, float(fixed_at) + settle, rep_after)
 
     grew_before = rep_before.leak or (before.slope_interval[0] > 0 and before.slope *

@@ -157,7 +157,8 @@ def breakdown_columns(column_names: list[str]) -> dict[str, str] | None:
 
 
 def table_to_breakdowns(table: pa.Table, components: dict[str, str], ts: np.ndarray, fail,
-                        *, default_id: str, ts_col: str) -> Iterator[ComponentSeries]:
+                        *, default_id: str, ts_col: str, source: str = "",
+                        unit: str = "line") -> Iterator[ComponentSeries]:
     """Split a breakdown table into :class:`ComponentSeries` (see module docstring).
 
     Parameters
@@ -181,13 +182,14 @@ def table_to_breakdowns(table: pa.Table, components: dict[str, str], ts: np.ndar
         Naming the file, the line (or row) and the column of the first bad
         value, or an empty label.
     """
-    from .table import SERIES_NAMES, _find, _group_codes, _values
+    from .table import SERIES_NAMES, _find, _group_codes, _values, restart_column, restarts_of
 
     series_col = _find({c.strip().lower(): c for c in table.column_names}, SERIES_NAMES)
+    mark_col, kind, marker = restart_column(table, fail, source=source, unit=unit)
     named = dict(components)
     label_cols = []
     for col in table.column_names:
-        if col in (ts_col, series_col) or col in named:
+        if col in (ts_col, series_col, mark_col) or col in named:
             continue
         typ = table.column(col).type
         if pa.types.is_integer(typ) or pa.types.is_floating(typ):
@@ -196,8 +198,11 @@ def table_to_breakdowns(table: pa.Table, components: dict[str, str], ts: np.ndar
             label_cols.append(col)
     values = {name: _values(table.column(col), col, fail) for col, name in named.items()}
     key_cols = ([series_col] if series_col else []) + label_cols
+    def restarts(rows):
+        return None if marker is None else restarts_of(ts[rows], marker[rows], kind)
+
     if not key_cols:
-        yield _container(default_id, {}, ts, values, slice(None))
+        yield _container(default_id, {}, ts, values, slice(None), restarts(slice(None)))
         return
     codes, keys = _group_codes(table, key_cols, fail)
     order = np.argsort(codes, kind="stable")
@@ -209,11 +214,12 @@ def table_to_breakdowns(table: pa.Table, components: dict[str, str], ts: np.ndar
         name = labels.pop(series_col) if series_col else default_id
         sid = name + ("{" + ",".join(f'{k}="{v}"' for k, v in labels.items()) + "}"
                       if labels else "")
-        yield _container(sid, labels, ts, values, order[a:b])
+        yield _container(sid, labels, ts, values, order[a:b], restarts(order[a:b]))
 
 
-def _container(sid: str, labels: dict, ts: np.ndarray, values: dict, rows) -> ComponentSeries:
-    parts = {name: _build(f"{sid}[{name}]", ts[rows].copy(), v[rows].copy(), labels)
+def _container(sid: str, labels: dict, ts: np.ndarray, values: dict, rows,
+               restarts: np.ndarray | None = None) -> ComponentSeries:
+    parts = {name: _build(f"{sid}[{name}]", ts[rows].copy(), v[rows].copy(), labels, restarts)
              for name, v in values.items()}
     return ComponentSeries(sid, parts, labels)
 

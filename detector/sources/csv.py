@@ -80,7 +80,8 @@ def open_csv_stream(path: str | Path, columns: list[str] | None) -> Iterator[pa.
     types = _label_column_types(head, delimiter)
     first = head.split(b"\n", 1)[0].decode("utf-8", errors="replace").rstrip("\r")
     for name in next(_csv.reader([first], delimiter=delimiter), []):
-        if name.strip().lower() == "value":
+        # (a type of its own per block would differ: an empty first block is null)
+        if name.strip().lower() in ("value", *RESTART_NAMES):
             types[name] = pa.float64()
     convert = pacsv.ConvertOptions(column_types=types, include_columns=columns or [])
     try:

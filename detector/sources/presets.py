@@ -45,7 +45,9 @@ class Preset:
     restart_queries : tuple of str
         PromQL for when the process restarted, tried in order like the limits and
         joined by equal labels: a restart counter or a process start time, a
-        restart wherever it rises. A memory series with such a series is judged with
+        restart where a counter changes or a start time moves later
+        (:func:`detector.restart_marks.restarts_from_marks`). A memory series with such a
+        series is judged with
         those restarts and no others (``analyze(restarts=...)``); without one, its
         restarts are found from its drops.
     """

@@ -586,7 +586,7 @@ class RangeQuery:
     restart_queries : tuple of str
         PromQL for when the processes restarted (joined by equal labels, the first
         that has a series for a memory series is used): a restart counter or a start
-        time, a restart wherever it rises (:func:`fetch_restarts`).
+        time (:func:`fetch_restarts`).
     """
 
     query: str
@@ -801,12 +801,12 @@ def fetch_restarts(client: PrometheusClient, request: RangeQuery, step: float,
     """When each memory series' process restarted, from ``request.restart_queries``.
 
     The queries are tried in order; a memory series takes its restarts from the first
-    query with a series of its labels: a restart counter or a start time, fetched at
-    the memory series' own step (a restart must be placed within a sample or two), and a
-    restart at each point where it rises above the last one before it (a counter reset
-    to zero is none). A series with no restart series is absent (its restarts are then
-    found from its drops); one whose restart series never rises gets an empty array (it
-    did not restart).
+    query with a series of its labels that has two points or more: a restart counter or
+    a start time (:func:`detector.restart_marks.restarts_from_marks`: a restart where a
+    counter changes, or where a start time moves later by more than its wobble), fetched
+    at the memory series' own step (a restart must be placed within a sample or two). A
+    series with no such restart series is absent (its restarts are then found from its
+    drops); one whose restart series shows none gets an empty array (it did not restart).
 
     Parameters and the warning on a failed query as :func:`fetch_limits`.
 
@@ -815,12 +815,23 @@ def fetch_restarts(client: PrometheusClient, request: RangeQuery, step: float,
     dict
         Series id -> unix seconds of its restarts.
     """
-    def rises(ts: np.ndarray, vals: np.ndarray) -> np.ndarray:
-        ok = np.isfinite(vals)
-        t, v = ts[ok], vals[ok]
-        return t[1:][np.diff(v) > 0].astype(np.float64)
+    from ..restart_marks import restarts_from_marks
 
-    return _first_per_series(client, request, request.restart_queries, step, fetched, rises,
+    return {key: restarts_from_marks(ts, vals) for key, (ts, vals) in
+            fetch_restart_series(client, request, step, fetched, warn).items()}
+
+
+def fetch_restart_series(client: PrometheusClient, request: RangeQuery, step: float,
+                         fetched: Mapping[str, tuple], warn: Warn, *, min_points: int = 2
+                         ) -> dict[str, tuple]:
+    """Series id -> ``(timestamps, values)`` of its restart series (see
+    :func:`fetch_restarts`), for series whose restart series has ``min_points`` points
+    or more (a watcher, which keeps the last one of a poll, reads single points)."""
+    def marked(ts: np.ndarray, vals: np.ndarray):
+        return (ts, vals) if int(np.count_nonzero(np.isfinite(vals))) >= min_points \
+            else None
+
+    return _first_per_series(client, request, request.restart_queries, step, fetched, marked,
                              lambda exc: warn(f"restart query failed, restarts found from "
                                               f"the drops instead: {exc}"))
 

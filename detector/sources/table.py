@@ -9,10 +9,12 @@ Layouts, chosen by the columns (names compared case-insensitively):
   file.
 * wide: ``timestamp`` and one numeric column per series.
 
-In the long and single layouts, a ``restarts`` column (a restart counter: a restart
-wherever it counts up) or a ``start_time`` column (the process's start time: a restart
-wherever it changes) gives the series its known restarts (:attr:`detector.Series.restarts`)
-instead of a label.
+In the long, single and breakdown layouts, a ``restarts`` column (a restart counter: a
+restart wherever it changes) or a ``start_time`` column (the process's start time: a restart
+wherever it moves later by more than its wobble; numbers or date-times) gives the series
+its known restarts (:attr:`detector.Series.restarts`,
+:func:`detector.restart_marks.restarts_from_marks`) instead of a label; a series with fewer
+than two values in it has none known. A wide file with such a column is an input error.
 
 Bad content raises :class:`InputError` with the 1-based line (the header is
 line 1) through the ``locate`` callback the reader supplies.
@@ -35,8 +37,8 @@ TIMESTAMP_NAMES = ("timestamp", "time")
 VALUE_NAMES = ("value",)
 SERIES_NAMES = ("series",)
 #: Columns that say when the process restarted (not labels), in the single and long
-#: layouts: a restart counter counts up at each restart (kube-state-metrics'
-#: ``kube_pod_container_status_restarts_total``); a process start time changes at each
+#: layouts: a restart counter (kube-state-metrics'
+#: ``kube_pod_container_status_restarts_total``) and a process start time
 #: (``process_start_time_seconds``).
 RESTART_COUNT_NAMES = ("restarts",)
 START_TIME_NAMES = ("start_time", "process_start_time")
@@ -101,8 +103,13 @@ def table_to_series(table: pa.Table, *, source: str, default_id: str,
             raise InputError(exc.message, source=source) from None
         if parts:  # one column per memory component: a breakdown per container
             yield from table_to_breakdowns(table, parts, ts, fail, default_id=default_id,
-                                           ts_col=ts_col)
+                                           ts_col=ts_col, source=source, unit=unit)
             return
+        marks = [c for c in table.column_names if c.strip().lower() in RESTART_NAMES]
+        if marks:
+            raise InputError(f"column {marks[0]!r} says when a process restarted, but a wide "
+                             "file (no 'value' column) has one series per column: give it "
+                             "in the long or single layout", source=source)
         # wide: every other column is a series
         others = [c for c in table.column_names if c != ts_col]
         if not others:
@@ -118,18 +125,12 @@ def table_to_series(table: pa.Table, *, source: str, default_id: str,
 
     vals = _values(table.column(val_col), val_col, fail)
     series_col = _find(columns, SERIES_NAMES)
-    marks = [columns[n] for n in RESTART_NAMES if n in columns]
-    if len(marks) > 1:
-        raise InputError(f"columns {marks[0]!r} and {marks[1]!r} both say when the process "
-                         "restarted: keep one", source=source)
-    mark_col = marks[0] if marks else None
-    counts_up = mark_col is not None and mark_col.strip().lower() in RESTART_COUNT_NAMES
-    marker = None if mark_col is None else _values(table.column(mark_col), mark_col, fail)
+    mark_col, kind, marker = restart_column(table, fail, source=source, unit=unit)
     label_cols = [c for c in table.column_names
                   if c not in (ts_col, val_col, series_col, mark_col)]
     key_cols = ([series_col] if series_col else []) + label_cols
     if not key_cols:
-        yield _build(default_id, ts, vals, None, _restarts(ts, marker, counts_up))
+        yield _build(default_id, ts, vals, None, restarts_of(ts, marker, kind))
         return
 
     codes, keys = _group_codes(table, key_cols, fail)
@@ -147,23 +148,63 @@ def table_to_series(table: pa.Table, *, source: str, default_id: str,
         sid = name + ("{" + ",".join(f'{k}="{v}"' for k, v in labels.items()) + "}"
                       if labels else "")
         yield _build(sid, ts[a:b], vals[a:b], labels,  # views of arrays this reader owns
-                     None if marker is None else _restarts(ts[a:b], marker[a:b], counts_up))
+                     None if marker is None else restarts_of(ts[a:b], marker[a:b], kind))
 
 
-def _restarts(ts: np.ndarray, marker: np.ndarray | None, counts_up: bool
-              ) -> np.ndarray | None:
-    """Unix seconds of the restarts a series' restart column gives: the samples (in time
-    order) where a restart counter counts up (``counts_up``) or a start time changes,
-    against the last sample that had one; None without the column."""
+def restart_column(table: pa.Table, fail, *, source: str, unit: str = "line"):
+    """The table's restart column, if any: ``(name, kind, values)`` with kind
+    ``"counter"`` or ``"start_time"`` and the values as floats (a start time in unix
+    seconds), else ``(None, None, None)``; an InputError when two columns claim it."""
+    marks = [c for c in table.column_names if c.strip().lower() in RESTART_NAMES]
+    if len(marks) > 1:
+        raise InputError(f"columns {marks[0]!r} and {marks[1]!r} both say when the process "
+                         "restarted: keep one", source=source, line=1 if unit == "line"
+                         else None)
+    if not marks:
+        return None, None, None
+    col = marks[0]
+    if col.strip().lower() in RESTART_COUNT_NAMES:
+        return col, "counter", _values(table.column(col), col, fail)
+    return col, "start_time", _start_times(table.column(col), col, fail)
+
+
+def restarts_of(ts: np.ndarray, marker: np.ndarray | None, kind: str | None
+                ) -> np.ndarray | None:
+    """Unix seconds of the restarts a series' restart column gives
+    (:func:`detector.restart_marks.restarts_from_marks`); None without the column, or
+    when fewer than two of its cells hold a value (unknown: found from the drops)."""
     if marker is None:
         return None
-    by_time = np.argsort(ts, kind="stable")
-    t, m = ts[by_time], marker[by_time]
-    known = np.isfinite(m) & np.isfinite(t)
-    t, m = t[known], m[known]
-    step = np.diff(m)
-    restarted = step > 0 if counts_up else step != 0
-    return t[1:][restarted].astype(np.float64)
+    from ..restart_marks import restarts_from_marks
+
+    return restarts_from_marks(ts, marker, kind)
+
+
+def _start_times(col: pa.ChunkedArray, name: str, fail) -> np.ndarray:
+    """A start-time column as unix seconds: numbers (s, ms, µs or ns), date-times or
+    ISO-8601 text; empty cells NaN."""
+    typ = col.type
+    if pa.types.is_timestamp(typ) or pa.types.is_date(typ):
+        stamps = col.cast(pa.timestamp("ns")).cast(pa.int64()).to_numpy(zero_copy_only=False)
+        out = stamps.astype(np.float64) * 1e-9
+        out[col.is_null().to_numpy(zero_copy_only=False)] = np.nan
+        return out
+    if pa.types.is_string(typ) or pa.types.is_large_string(typ):
+        text = col.to_pandas()
+        if pd.to_numeric(text, errors="coerce").notna().sum() < text.notna().sum():
+            parsed = pd.to_datetime(text, utc=True, format="ISO8601", errors="coerce")
+            bad = (parsed.isna() & text.notna() & (text.str.strip() != "")).to_numpy()
+            if bad.any():
+                row = int(np.flatnonzero(bad)[0])
+                fail(f"start time {text.iloc[row]!r} in column {name!r} is neither a number "
+                     "nor an ISO-8601 date-time", row)
+            ns = parsed.dt.tz_localize(None).to_numpy().astype("datetime64[ns]")
+            out = ns.astype(np.int64).astype(np.float64) * 1e-9
+            out[parsed.isna().to_numpy()] = np.nan
+            return out
+    raw = _values(col, name, fail)
+    finite = np.isfinite(raw)
+    return raw * numeric_unit_scale(raw[finite]) if finite.any() else raw
 
 
 def _group_codes(table: pa.Table, key_cols: list[str], fail):

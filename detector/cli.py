@@ -317,7 +317,10 @@ def scan(
         found_events: list = []
         if prometheus is not None:
             conn = P.connection(prometheus, **{k: local[k] for k in P.CONNECTION_OPTIONS})
+            import time as _time
+
             chosen = P.target(query, metric, selector, shard_by, restarts_query)
+            P.check_restarts_query(conn, chosen, restarts_query, _time.time())
             source, found_limits, inputs = _prometheus_series(
                 prometheus, chosen, start=start, end=end, range_=range_, step=step, conn=conn)
             limits = limits if limits is not None else found_limits
@@ -598,6 +601,7 @@ def watch(
             if rules_state is not None and rules_state.exists():
                 rule_watch.restore(rules_state.read_bytes())
         conn = P.connection(prometheus, **{k: local[k] for k in P.CONNECTION_OPTIONS})
+        P.check_restarts_query(conn, target, restarts_query, _time.time())
         kwargs = dict(cadence=P.seconds(cadence, "--cadence"), warn=_warn)
         if state is not None and state.exists():
             watcher = Watcher.from_state(state.read_bytes(), conn, watched, **kwargs)

@@ -163,6 +163,21 @@ def target(query: str | None, metric: str | None, selector: str | None,
     return replace(chosen, restart_queries=given)
 
 
+def check_restarts_query(conn, chosen: Target, restarts_query: str | None, at: float) -> None:
+    """A ``--restarts-query`` the server refuses is an input error before anything is
+    fetched (a preset's own restart query that fails is only warned about: the drops
+    decide then). ``at``: unix seconds to evaluate it at."""
+    if restarts_query is None or not chosen.restart_queries:
+        return
+    from .sources.prometheus import PrometheusClient
+
+    with PrometheusClient(conn) as client:
+        try:
+            client.api("query", {"query": chosen.restart_queries[0], "time": f"{at:.3f}"})
+        except InputError as exc:
+            raise InputError(exc.message, source="--restarts-query") from None
+
+
 def _target(query: str | None, metric: str | None, selector: str | None,
             shard_by: str | None) -> Target:
     from .sources.presets import DEFAULT_PRESET, preset

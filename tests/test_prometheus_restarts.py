@@ -210,3 +210,16 @@ def test_restarts_query_option_resolves_with_the_selector():
     import typer
     with pytest.raises(typer.BadParameter, match="the query is empty"):
         target(None, "working-set", None, restarts_query=" ")
+
+
+@pytest.mark.parametrize("command", ["scan", "watch"])
+def test_a_restarts_query_the_server_refuses_exits_2(server, command):
+    srv, t, _ = server
+    extra = ["--iterations", "1"] if command == "watch" else []
+    done = subprocess.run([sys.executable, "-m", "detector", command, "--prometheus", srv.url,
+                           "--metric", "working-set", "--restarts-query", "rate(", *extra],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert lines[-1].startswith("detector: error: --restarts-query: Prometheus at ")
+    assert "refused /api/v1/query (400" in lines[-1]

@@ -183,6 +183,13 @@ def _prometheus_series(url: str, target, *, start, end, range_, step, conn):
     return series, limits, inputs
 
 
+def _restarts_given(result) -> bool:
+    """Whether a scan result was judged with restarts it was given."""
+    evidence = (result.fields or {}).get("evidence") or {}
+    lifetimes = evidence.get("lifetimes") if isinstance(evidence, dict) else None
+    return isinstance(lifetimes, dict) and lifetimes.get("restarts_from") == "given"
+
+
 def _fail(message: str, code: int):
     typer.echo(f"detector: error: {message}", err=True)
     raise typer.Exit(code)
@@ -381,6 +388,11 @@ def scan(
                     journal.append(r)
         for note in source.notes if hasattr(source, "notes") else ():
             typer.echo(f"detector: note: {note}", err=True)
+        if prometheus is not None and restarts_query is not None and \
+                restarts_query.strip().lower() != "none" and results and \
+                not any(_restarts_given(r) for r in results):
+            _warn("--restarts-query joined no series (restarts were found from the drops): "
+                  "it must aggregate to the memory series' labels")
     except InputError as exc:
         if journal is not None:
             journal.close()

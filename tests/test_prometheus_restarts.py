@@ -223,3 +223,24 @@ def test_a_restarts_query_the_server_refuses_exits_2(server, command):
     lines = done.stderr.strip().splitlines()
     assert lines[-1].startswith("detector: error: --restarts-query: Prometheus at ")
     assert "refused /api/v1/query (400" in lines[-1]
+
+
+def test_a_restarts_query_that_joins_no_series_is_warned_about(server, tmp_path):
+    """A query without the container label joins no memory series: the scan says so
+    (every series judged from its drops); a query that joins says nothing."""
+    srv, t, _ = server
+    out = tmp_path / "r.json"
+
+    def scan(restarts_query):
+        return subprocess.run(
+            [sys.executable, "-m", "detector", "scan", "--prometheus", srv.url, "--metric",
+             "working-set", "--start", str(int(t[0])), "--end", str(int(t[-1])), "--step",
+             f"{STEP}s", "--format", "json", "--output", str(out), "--restarts-query",
+             restarts_query], capture_output=True, text=True, timeout=300)
+
+    done = scan("max by (namespace, pod) (kube_pod_container_status_restarts_total{})")
+    assert "--restarts-query joined no series" in done.stderr
+    rows = json.loads(out.read_text())
+    assert {r["evidence"]["lifetimes"]["restarts_from"] for r in rows} == {"drops"}
+    done = scan(PRESETS["working-set"].restart_queries[0])
+    assert "joined no series" not in done.stderr

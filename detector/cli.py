@@ -389,7 +389,7 @@ def scan(
         for note in source.notes if hasattr(source, "notes") else ():
             typer.echo(f"detector: note: {note}", err=True)
         if prometheus is not None and restarts_query is not None and \
-                restarts_query.strip().lower() != "none" and results and \
+                chosen.restart_queries and results and \
                 not any(_restarts_given(r) for r in results):
             _warn("--restarts-query joined no series (restarts were found from the drops): "
                   "it must aggregate to the memory series' labels")

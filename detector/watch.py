@@ -159,10 +159,9 @@ class Watcher:
         change across polls, or across a poll without memory samples, counts once."""
         from .restart_marks import restarts_from_marks
 
-        known = {key: (self.labels.get(key) or labels, None, None)
-                 for key, (labels, _, _) in fetched.items()}
-        known.update({key: (labels, None, None) for key, labels in self.labels.items()
-                      if key not in known})
+        # the labels each series joins by: this poll's, and those of series seen before
+        known = {key: (labels, None, None) for key, labels in self.labels.items()}
+        known.update({key: (labels, None, None) for key, (labels, _, _) in fetched.items()})
         # from a point before the new samples: what the last poll saw last (a watcher
         # restored from its state keeps no marks)
         request = RangeQuery(self.watched.query, start - self.step, now, self.step, (),

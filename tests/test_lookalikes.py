@@ -705,7 +705,8 @@ def _find_lifetimes_without_the_early_exit():
     from detector.analysis import restarts
 
     src = inspect.getsource(restarts.find_lifetimes)
-    cut = src[src.index("    # a drop must clear both shares"):src.index("    d1 = np.diff(raw)")]
+    cut = src[src.index("    # a drop must clear both shares"):
+              src.index("    threshold = restart_drop_threshold(")]
     assert "return unsplit()" in cut  # the early exit is what is cut out
     names = dict(vars(restarts))
     exec(src.replace(cut, ""), names)

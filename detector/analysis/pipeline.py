@@ -461,10 +461,10 @@ def _judge_lifetimes(lifetimes: Lifetimes, clean: Series, t_ok: np.ndarray,
     deciding = reps.restart_loop if restart_loop else (
         reps.batch_work if current.leak and reps.batch_work.holds else current.deciding)
     # the floor's long-run trend, when it was worked out and set aside while the local
-    # climb decided: what explained it away is part of why the series is no leak
-    aside = current.other if (
-        not leak and deciding is current.deciding and current.regime.kind != "trend"
-        and current.other is not None and current.other.regime.found) else None
+    # climb decided: what explained it away is part of why the series is no leak (the
+    # climb decides then: a current lifetime with a set-aside trend does not leak, so
+    # neither a restart loop nor batch work decided a no-leak verdict over it)
+    aside = None if leak else current.set_aside
     evidence.update({
         "decision": _decision_text(leak, pattern, deciding, aside),
         "long_run_trend": None if aside is None else _set_aside(aside),

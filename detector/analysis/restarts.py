@@ -95,6 +95,15 @@ def detrended_range(t: np.ndarray, v: np.ndarray) -> float:
     return max(float(p99 - p1), 1e-12)
 
 
+def restart_drop_threshold(raw: np.ndarray, scale: float, config: Config) -> float:
+    """How far a restart's drop must fall (value units): ``Config.restart_drop_sigma``
+    sigmas of the sample-to-sample differences of ``raw`` (their median absolute
+    deviation), and ``Config.restart_drop_fraction`` of ``scale``, the detrended range
+    (:func:`detrended_range`)."""
+    sigma = 1.4826 * order.mad(np.diff(raw)) / np.sqrt(2.0)
+    return max(config.restart_drop_sigma * sigma, config.restart_drop_fraction * scale)
+
+
 def find_lifetimes(t: np.ndarray, v: np.ndarray, config: Config, *,
                    min_lifetime: float | None = None, smooth: bool = True) -> Lifetimes:
     """Split valid samples ``(t, v)`` (sorted, finite) into lifetimes.
@@ -144,9 +153,7 @@ def find_lifetimes(t: np.ndarray, v: np.ndarray, config: Config, *,
     # absolute deviation of every difference, 0.4 ms a week) cannot make one
     if not float(np.max(drop[:-1])) > config.restart_drop_fraction * scale:
         return unsplit()
-    d1 = np.diff(raw)
-    sigma = 1.4826 * order.mad(d1) / np.sqrt(2.0)
-    threshold = max(config.restart_drop_sigma * sigma, config.restart_drop_fraction * scale)
+    threshold = restart_drop_threshold(raw, scale, config)
     cand = np.flatnonzero(drop[:-1] > threshold)
     if cand.size == 0:
         return unsplit()
@@ -423,9 +430,7 @@ def given_lifetimes(t: np.ndarray, v: np.ndarray, restarts: np.ndarray,
         # a fall a restart time is moved to must be one a restart could be found from:
         # out of the noise and a share of the range, on the 3-point median
         smooth = median3(v)
-        sigma = 1.4826 * order.mad(np.diff(v)) / np.sqrt(2.0)
-        needed = max(config.restart_drop_sigma * sigma,
-                     config.restart_drop_fraction * detrended_range(t, smooth))
+        needed = restart_drop_threshold(v, detrended_range(t, smooth), config)
     for r in inside:
         i = int(np.searchsorted(t, r, side="left"))
         if not snap or n < 4:

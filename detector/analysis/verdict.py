@@ -90,6 +90,15 @@ class LifetimeVerdict:
         return min(ranked, key=lambda mc: mc[0])[1] if ranked else None
 
     @property
+    def set_aside(self) -> "LifetimeVerdict | None":
+        """The floor's long-run trend when it was worked out and set aside while the local
+        climb decided (``other`` with a regime, beside a verdict that is no trend's)."""
+        other = self.other
+        if self.regime.kind == "trend" or other is None or not other.regime.found:
+            return None
+        return other
+
+    @property
     def onset(self) -> float | None:
         return self.regime.onset
 
@@ -255,9 +264,8 @@ def benign_pattern(current: LifetimeVerdict, *, completed_leaked: bool, restarts
         return "level_shift"
     # the recent floor is level, but a longer rise of it was judged and explained away:
     # the look-alike that explained it names the pattern
-    trend = current.other
-    if current.regime.kind != "trend" and trend is not None and trend.regime.found \
-            and trend.deciding is not None and trend.deciding.holds \
+    trend = current.set_aside
+    if trend is not None and trend.deciding is not None and trend.deciding.holds \
             and trend.deciding.name in lookalikes.VETOES:
         return trend.deciding.name
     return "stable"

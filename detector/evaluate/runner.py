@@ -129,11 +129,8 @@ def run(items: Sequence[Item], detectors: Iterable[str] = DETECTORS, *,
         start = time.perf_counter()
         outs = []
         for item in items:
-            # the restarts known are ours to use: the baselines have no such input
-            given = {"restarts": item.restarts} if (
-                fn in OURS and item.restarts is not None) else {}
             try:
-                r = fn(item.timestamps, item.values, item.limit, **given)
+                r = fn(item.timestamps, item.values, item.limit, **_known(fn, item))
                 outs.append(Outcome(bool(r.leak), r.onset))
             except Exception as exc:  # noqa: BLE001 - one series must not stop the eval
                 outs.append(Outcome(False, None, f"{type(exc).__name__}: {exc}"))
@@ -144,10 +141,7 @@ def run(items: Sequence[Item], detectors: Iterable[str] = DETECTORS, *,
         delays = []
         for i, o in zip(items, outs):
             if i.leak and o.leak and i.onset is not None:
-                given = {"restarts": i.restarts} if (
-                    fn in OURS and i.restarts is not None) else {}
-
-                def detect(t, v, fn=fn, limit=i.limit, given=given):
+                def detect(t, v, fn=fn, limit=i.limit, given=_known(fn, i)):
                     try:  # (restarts after a replay's prefix are outside it: left out)
                         return bool(fn(t, v, limit, **given).leak)
                     except Exception:  # noqa: BLE001
@@ -158,6 +152,12 @@ def run(items: Sequence[Item], detectors: Iterable[str] = DETECTORS, *,
                     delays.append(d)
         scores.append(_score(name, items, outs, seconds, metrics.median_or_nan(delays)))
     return scores, outcomes
+
+
+def _known(fn: Callable, item: Item) -> dict:
+    """The keyword arguments that give ``fn`` the restarts ``item`` knows: ours only (the
+    baselines have no such input), and only when they are known."""
+    return {"restarts": item.restarts} if fn in OURS and item.restarts is not None else {}
 
 
 def _span(item: Item) -> float:
